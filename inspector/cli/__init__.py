@@ -1,0 +1,1 @@
+"""Command line: the same evaluations as the window, for scripted use."""

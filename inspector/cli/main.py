@@ -1,0 +1,158 @@
+"""`robustness-inspector`: evaluate models under attack from a script.
+
+User errors (bad files, mismatches, bad flags) print one line on stderr and exit with
+code 2; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from inspector import __version__
+from inspector.cli.progress import ProgressLine
+from inspector.cli.table import summary_table
+from inspector.core.errors import InspectorError
+from inspector.core.threat import ATTACKS, NORMS, ThreatModel, parse_eps, parse_eps_list
+
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as one line, exit code 2, like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InspectorError(f"{message} (see {self.prog} --help)")
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected C,H,W such as 3,32,32, got {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+def _nonneg_eps(text: str) -> float:
+    try:
+        return parse_eps(text)
+    except InspectorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="attack models over an ε grid and report the tradeoff")
+    p.add_argument("--demo", action="store_true", help="the digits demo models on digits")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="model file (.pt2, .pt/.ts TorchScript, .onnx, state_dict); repeatable",
+    )
+    p.add_argument(
+        "--data",
+        metavar="SPEC",
+        help="digits, tsipras[:n=..,p=..,seed=..], or a path (image folder, .npz, "
+        "CIFAR-10 batches, MNIST IDX)",
+    )
+    p.add_argument("--norm", choices=NORMS, default=None)
+    p.add_argument(
+        "--eps",
+        metavar="LIST",
+        default=None,
+        help="comma-separated ε values in [0, 1] pixel units, e.g. 0,2/255,4/255,8/255",
+    )
+    p.add_argument("--attack", choices=ATTACKS, default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument(
+        "--step-size",
+        type=_nonneg_eps,
+        default=None,
+        help="absolute step size (default 2.5·ε/steps)",
+    )
+    p.add_argument("--restarts", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="a stratified subset of N examples")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow loading files that run code (pickled modules, --arch factories)",
+    )
+    p.add_argument(
+        "--arch",
+        metavar="PKG.MODULE:FACTORY",
+        default=None,
+        help="architecture for a plain state_dict (needs --trust-code)",
+    )
+    p.add_argument(
+        "--resize",
+        action="store_true",
+        help="resize images (and convert channels) to each model's input shape",
+    )
+    p.add_argument("--class-names", default=None, help="comma-separated class names")
+    p.add_argument("--input-shape", type=_shape, default=None, metavar="C,H,W")
+    p.add_argument(
+        "--mean", type=_float_list, default=None, help="per-channel mean, e.g. 0.49,0.48,0.45"
+    )
+    p.add_argument("--std", type=_float_list, default=None, help="per-channel std")
+    p.add_argument("--out", metavar="RESULTS.json", default=None)
+    p.add_argument("--csv", metavar="PER_EXAMPLE.csv", default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="robustness-inspector", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    _add_evaluate(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "evaluate":
+            from inspector.cli.evaluate_command import run_evaluate
+
+            return run_evaluate(args)
+        build_parser().print_help()
+        return 0
+    except InspectorError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"robustness-inspector: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("robustness-inspector: interrupted", file=sys.stderr)
+        return 130
+
+
+def threat_from_args(args: argparse.Namespace, base: ThreatModel) -> ThreatModel:
+    """Flags override the base threat model (the demo's or the defaults)."""
+    return ThreatModel(
+        norm=args.norm or base.norm,
+        eps=parse_eps_list(args.eps) if args.eps is not None else base.eps,
+        attack=args.attack or base.attack,
+        steps=args.steps if args.steps is not None else base.steps,
+        step_size=args.step_size if args.step_size is not None else base.step_size,
+        restarts=args.restarts if args.restarts is not None else base.restarts,
+        seed=args.seed if args.seed is not None else base.seed,
+    )
+
+
+__all__ = ["ProgressLine", "build_parser", "main", "summary_table", "threat_from_args"]

@@ -1,0 +1,53 @@
+"""The summary table printed after an evaluation, headed by the threat model."""
+
+from __future__ import annotations
+
+from inspector.core.results import EvaluationResults
+from inspector.core.threat import format_eps
+
+
+def summary_table(results: EvaluationResults) -> str:
+    """Per model and ε: clean, robust (an upper bound), boundary error, natural error; certified
+    (a lower bound) where the model is affine and the certificate exact."""
+    d = results.dataset
+    lines = [
+        f"Threat model: {results.threat.describe()}",
+        f"Dataset: {d.spec} ({d.size} examples, {'×'.join(map(str, d.shape))}, "
+        f"{len(d.class_names)} classes, sha256 {d.sha256[:12]}…)",
+        "",
+    ]
+    any_certified = any(m.sweep.certified_radius is not None for m in results.models)
+    width = max([len("model")] + [len(m.info.name) for m in results.models])
+    header = (
+        f"{'model':<{width}}  {'ε':>8}  {'clean':>6}  {'robust':>6}  {'boundary':>8}  "
+        f"{'natural':>7}"
+    )
+    lines += [
+        header + ("  certified" if any_certified else ""),
+        "-" * (len(header) + 11 * any_certified),
+    ]
+    for m in results.models:
+        certified = dict(m.sweep.certified_curve() or [])
+        for r in m.sweep.curve():
+            row = (
+                f"{m.info.name:<{width}}  {format_eps(r.eps):>8}  {r.clean_accuracy:6.3f}  "
+                f"{r.robust_accuracy:6.3f}  {r.boundary_error_rate:8.3f}  "
+                f"{r.natural_error_rate:7.3f}"
+            )
+            if any_certified:
+                row += f"  {certified[r.eps]:9.3f}" if r.eps in certified else f"  {'–':>9}"
+            lines.append(row)
+        if m.sweep.partial:
+            lines.append(
+                f"{m.info.name:<{width}}  (partial: stopped after {m.sweep.eps_done} ε values)"
+            )
+    lines += [
+        "",
+        "robust = accuracy under the attack: an upper bound on the true robust accuracy.",
+    ]
+    if any_certified:
+        lines.append(
+            "certified = exact robust accuracy of an affine model without the [0, 1] box "
+            "(a lower bound)."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""MNIST-style IDX files (images idx3, labels idx1), gzipped or plain.
+
+The IDX header is a big-endian magic number (0x00000803 for uint8 3-D images,
+0x00000801 for uint8 1-D labels) followed by one uint32 per dimension.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from inspector.core.data.common import ArrayDataset, sha256_files
+from inspector.core.errors import InspectorError
+
+IMAGES_MAGIC = 0x00000803
+LABELS_MAGIC = 0x00000801
+MNIST_CLASS_NAMES = tuple(str(i) for i in range(10))
+_PREFIX = {"test": "t10k", "train": "train"}
+
+
+def _candidates(prefix: str, kind: str) -> list[str]:
+    """`t10k-images-idx3-ubyte[.gz]`, and the `t10k-images.idx3-ubyte` spelling some mirrors use."""
+    stem = "images-idx3" if kind == "images" else "labels-idx1"
+    dotted = stem.replace("-", ".")
+    return [f"{prefix}-{s}-ubyte{gz}" for s in (stem, dotted) for gz in ("", ".gz")]
+
+
+def find_in_dir(folder: Path, split: str, kind: str) -> Path | None:
+    for name in _candidates(_PREFIX[split], kind):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def is_mnist_dir(folder: Path) -> bool:
+    return any(find_in_dir(folder, split, "images") for split in _PREFIX)
+
+
+def is_images_file(path: Path) -> bool:
+    return "images-idx3" in path.name or "images.idx3" in path.name
+
+
+def labels_path_for(images: Path) -> Path:
+    """Swap images-idx3 for labels-idx1; accept the labels file gzipped or not."""
+    name = images.name.replace("images-idx3", "labels-idx1").replace("images.idx3", "labels.idx1")
+    plain = name.removesuffix(".gz")
+    for candidate in (name, plain, plain + ".gz"):
+        if (images.parent / candidate).is_file():
+            return images.parent / candidate
+    raise InspectorError(
+        f"no labels file {name} next to {images}; put the matching labels-idx1 file beside it"
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Whole file, gunzipped when it starts with the gzip magic (whatever its name)."""
+    try:
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InspectorError(f"cannot read {path} ({exc}); re-download the MNIST file") from exc
+
+
+def parse_idx(raw: bytes, magic: int, ndim: int, path: Path) -> np.ndarray:
+    """Check magic and exact length, return the uint8 array with the header's shape."""
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise InspectorError(f"{path} is too short for an IDX header; the file is truncated")
+    (found,) = struct.unpack(">I", raw[:4])
+    if found != magic:
+        raise InspectorError(
+            f"{path} has IDX magic 0x{found:08x}, expected 0x{magic:08x}; "
+            "is it the right (images vs labels) file?"
+        )
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    expected = int(np.prod(dims, dtype=np.int64))
+    if len(raw) - header != expected:
+        raise InspectorError(
+            f"{path} holds {len(raw) - header} data bytes, but its header {dims} needs "
+            f"{expected}; the file is truncated or corrupt"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def open_mnist_files(images_path: Path, labels_path: Path, spec: str) -> ArrayDataset:
+    images = parse_idx(_read_bytes(images_path), IMAGES_MAGIC, 3, images_path)
+    labels = parse_idx(_read_bytes(labels_path), LABELS_MAGIC, 1, labels_path)
+    if images.shape[0] != labels.shape[0]:
+        raise InspectorError(
+            f"{images_path.name} has {images.shape[0]} images but {labels_path.name} has "
+            f"{labels.shape[0]} labels; use files from the same split"
+        )
+    names = MNIST_CLASS_NAMES if labels.size == 0 or labels.max() < 10 else None
+    return ArrayDataset(
+        spec=spec,
+        kind="mnist",
+        images=images[:, None, :, :],
+        labels=labels.astype(np.int64),
+        class_names=names,
+        sha256=sha256_files([images_path, labels_path], [images_path.name, labels_path.name]),
+    )
+
+
+def open_mnist_dir(folder: Path, split: str, spec: str) -> ArrayDataset:
+    """`DIR` = t10k-* files, `DIR:train` = train-* files."""
+    images = find_in_dir(folder, split, "images")
+    labels = find_in_dir(folder, split, "labels")
+    if images is None or labels is None:
+        wanted = _candidates(_PREFIX[split], "images" if images is None else "labels")[1]
+        raise InspectorError(f"{folder} has no {wanted} (or unzipped); add the MNIST {split} files")
+    return open_mnist_files(images, labels, spec)
+
+
+def open_mnist_file(images_path: Path, spec: str) -> ArrayDataset:
+    return open_mnist_files(images_path, labels_path_for(images_path), spec)

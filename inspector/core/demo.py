@@ -1,0 +1,35 @@
+"""The built-in demo: the digits models shipped under resources/demo and their defaults.
+
+The models are made by resources/demo/build_demo_models.py (deterministic, CPU, < 1 min).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspector.core.errors import InspectorError
+from inspector.core.threat import ThreatModel
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO_DATA = "digits"
+DEMO_MODELS = ("digits_standard.pt2", "digits_pgd.pt2", "digits_trades.pt2")
+DEMO_THREAT = ThreatModel(
+    norm="linf",
+    eps=(0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3),
+    attack="pgd",
+    steps=10,
+    restarts=1,
+    seed=0,
+)
+
+
+def demo_model_paths() -> list[Path]:
+    """The demo's model files; a clear error if the checkout lacks them."""
+    paths = [DEMO_DIR / name for name in DEMO_MODELS]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        raise InspectorError(
+            f"demo models missing from {DEMO_DIR} ({', '.join(missing)}); "
+            "rebuild them with: python resources/demo/build_demo_models.py"
+        )
+    return paths

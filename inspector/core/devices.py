@@ -1,0 +1,59 @@
+"""Turn the user's device choice into a torch device and matching onnxruntime providers.
+
+One place decides this so the torch module and the onnxruntime session of a model never
+end up on different hardware by accident.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from inspector.core.errors import InspectorError
+
+_CUDA_RE = re.compile(r"^cuda(?::(\d+))?$")
+_CHOICES = "use auto, cpu, cuda or cuda:N"
+
+
+def resolve_device(name: str) -> torch.device:
+    """Map "auto", "cpu", "cuda" or "cuda:N" to a usable torch.device, or say why not."""
+    text = name.strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    match = _CUDA_RE.match(text)
+    if match is None:
+        raise InspectorError(f"unknown device {name!r}; {_CHOICES}")
+    if not torch.cuda.is_available():
+        raise InspectorError(
+            f"device {name!r} asked for but torch sees no usable CUDA GPU here; "
+            "use --device cpu (or auto)"
+        )
+    if match.group(1) is None:
+        return torch.device("cuda")
+    index = int(match.group(1))
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise InspectorError(
+            f"device {name!r} does not exist: this machine has {count} CUDA device(s), "
+            f"use cuda:0..cuda:{count - 1}"
+        )
+    return torch.device("cuda", index)
+
+
+def onnx_providers_for(device: torch.device | str) -> list[str]:
+    """onnxruntime providers for a torch device: CUDA first when possible, CPU always last.
+
+    onnxruntime-gpu lists CUDAExecutionProvider even on machines without a GPU, so it is
+    requested only for a CUDA device; what the session really got is read back afterwards.
+    """
+    import onnxruntime
+
+    device = torch.device(device)
+    providers: list[str] = []
+    if device.type == "cuda" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        providers.append("CUDAExecutionProvider")
+    providers.append("CPUExecutionProvider")
+    return providers

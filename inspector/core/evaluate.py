@@ -1,0 +1,121 @@
+"""One evaluation: open the dataset and the models, sweep each model, collect the results.
+
+The CLI and the window both drive `evaluate()`, a generator of `Progress` events whose
+last item is the `EvaluationResults`. A cancelled run still ends with results, holding
+the models and ε values that finished, marked partial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.data import adapt, open_dataset, stratified_subset
+from inspector.core.data.base import ImageDataset
+from inspector.core.errors import InspectorError
+from inspector.core.models import load_model
+from inspector.core.models.base import LoadedModel
+from inspector.core.results import EvaluationResults, ModelResult, library_versions
+from inspector.core.sweep import Progress, sweep_model
+from inspector.core.threat import ThreatModel
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """A model file and how to open it."""
+
+    path: str
+    name: str | None = None
+    arch: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # class_names, input_shape, mean, std
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    models: tuple[ModelRequest, ...]
+    data: str
+    threat: ThreatModel
+    limit: int | None = None
+    batch_size: int = 128
+    device: str = "auto"
+    trust_code: bool = False
+    resize: bool = False
+
+
+def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
+    """Load every model; names must be unique since results are keyed by them."""
+    models = [
+        load_model(
+            m.path,
+            device=request.device,
+            trust_code=request.trust_code,
+            arch=m.arch,
+            name=m.name,
+            overrides=m.overrides or None,
+            fallback_input_shape=dataset.info.shape,
+        )
+        for m in request.models
+    ]
+    names = [m.info.name for m in models]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            models[i].info = replace(models[i].info, name=f"{name} ({i + 1})")
+    return models
+
+
+def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> ImageDataset:
+    """The dataset as this model sees it: the same, or resized when the user asked for that."""
+    expected, found = tuple(model.info.input_shape), tuple(dataset.info.shape)
+    if expected == found:
+        return dataset
+    if not resize:
+        shown = "×".join(map(str, found)), "×".join(map(str, expected))
+        raise InspectorError(
+            f"the dataset's images are {shown[0]} but {model.info.name} expects {shown[1]}; "
+            "pass --resize to resize them, or use matching data"
+        )
+    return adapt(dataset, expected)
+
+
+def evaluate(
+    request: EvaluationRequest, cancel: CancelCheck | None = None
+) -> Iterator[Progress | EvaluationResults]:
+    """Run the whole evaluation; the last item yielded is the results (partial if cancelled)."""
+    dataset = open_dataset(request.data)
+    if len(dataset.labels) == 0:
+        raise InspectorError(f"the dataset {request.data} is empty")
+    models = open_models(request, dataset)
+    indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
+    threat = request.threat.with_examples(len(indices))
+    views = [dataset_for(m, dataset, request.resize) for m in models]
+    finished: list[ModelResult] = []
+    for i, (model, view) in enumerate(zip(models, views, strict=True)):
+        try:
+            for item in sweep_model(
+                model,
+                view,
+                indices,
+                threat,
+                model_index=i,
+                batch_size=request.batch_size,
+                cancel=cancel,
+            ):
+                if isinstance(item, Progress):
+                    yield item
+                else:
+                    finished.append(ModelResult(model.info, item))
+        except Cancelled:
+            break
+        if finished and finished[-1].sweep.partial:
+            break
+    env = library_versions() | {"device": ", ".join(sorted({m.info.device for m in models}))}
+    yield EvaluationResults(threat, dataset.info, finished, environment=env)
+
+
+def run_to_end(request: EvaluationRequest) -> EvaluationResults:
+    """Evaluate without progress reporting (tests, scripts)."""
+    *_, last = evaluate(request)
+    assert isinstance(last, EvaluationResults)
+    return last

@@ -1,0 +1,224 @@
+"""ONNX backend: onnxruntime is the reference forward pass, onnx2torch gives gradients.
+
+The converted torch module is only a gradient path; whether it agrees with onnxruntime on
+the evaluated data is checked by the evaluation layer (see `max_logit_difference`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from inspector.core.devices import onnx_providers_for
+from inspector.core.errors import InspectorError
+from inspector.core.models.common import (
+    DEFAULT_CHUNK,
+    FixedBatch,
+    RawModel,
+    freeze,
+    one_line,
+    run_chunked,
+    unreadable,
+)
+from inspector.core.models.metadata import ModelMetadata, from_onnx_props
+
+_ORT_DTYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+}
+
+
+def load_onnx(path: Path, device: torch.device) -> RawModel:
+    """Check the graph, open an onnxruntime session, and try an onnx2torch conversion."""
+    model, data_files = _read_checked(path)
+    dims = _image_input_dims(path, model)
+    fixed = dims[0] if isinstance(dims[0], int) else None
+    raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
+    session = _open_session(path, device, raw)
+    raw.run_numpy = _session_runner(path, session, fixed)
+    props = {p.key: p.value for p in model.metadata_props}
+    prop_metadata, prop_notes = from_onnx_props(props)
+    raw.notes.extend(prop_notes)
+    raw.file_metadata.append(("ONNX metadata_props", prop_metadata))
+    if all(isinstance(d, int) for d in dims[1:]):
+        raw.file_metadata.append(("ONNX graph input", ModelMetadata(input_shape=tuple(dims[1:]))))
+    if fixed is not None:
+        raw.notes.append(f"fixed batch {fixed} in the graph: inputs run in padded chunks")
+    raw.module, raw.gradient_unavailable_reason = _convert(model, device, fixed, raw.notes)
+    return raw
+
+
+def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
+    """Load and check the model, with its external weight files (hashed with it)."""
+    import onnx
+    from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+        locations = {
+            entry.value
+            for tensor in _all_initializers(model)
+            if uses_external_data(tensor)
+            for entry in tensor.external_data
+            if entry.key == "location"
+        }
+        onnx.checker.check_model(str(path))
+        load_external_data_for_model(model, str(path.parent))
+    except Exception as exc:
+        raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
+    return model, [path.parent / location for location in sorted(locations)]
+
+
+def _all_initializers(model) -> list:  # -> list[onnx.TensorProto]
+    """Top-level initializers and Constant tensors: where exporters put external weights."""
+    tensors = list(model.graph.initializer)
+    for node in model.graph.node:
+        for attribute in node.attribute:
+            tensors.extend([attribute.t] if attribute.HasField("t") else attribute.tensors)
+    return tensors
+
+
+def _image_input_dims(path: Path, model) -> list[int | str | None]:
+    """The single non-initializer graph input's dims; it must be rank 4 (N, C, H, W)."""
+    initializers = {init.name for init in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        names = ", ".join(i.name for i in inputs)
+        raise InspectorError(
+            f"{path} has {len(inputs)} inputs ({names}); one NCHW image input is expected"
+        )
+    tensor_type = inputs[0].type.tensor_type
+    if not tensor_type.HasField("shape"):
+        return [None, None, None, None]
+    dims = [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
+        for d in tensor_type.shape.dim
+    ]
+    if len(dims) != 4:
+        shape = ["?" if d is None else d for d in dims]
+        raise InspectorError(
+            f"{path}: input {inputs[0].name!r} has rank {len(dims)} (shape {shape}); "
+            "an NCHW image input (rank 4) is expected"
+        )
+    return dims
+
+
+def _open_session(path: Path, device: torch.device, raw: RawModel):
+    """An InferenceSession on the device; records the providers actually granted."""
+    import onnxruntime
+
+    providers = onnx_providers_for(device)
+    options = [
+        {"device_id": device.index or 0} if p == "CUDAExecutionProvider" else {} for p in providers
+    ]
+    session_options = onnxruntime.SessionOptions()
+    session_options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(
+            str(path),
+            sess_options=session_options,
+            providers=providers,
+            provider_options=options,
+        )
+    except Exception as exc:
+        raise unreadable(path, f"onnxruntime cannot open it ({one_line(exc)})") from None
+    raw.providers = tuple(session.get_providers())
+    if device.type == "cuda" and "CUDAExecutionProvider" not in raw.providers:
+        raw.notes.append("onnxruntime could not use CUDA here; the session runs on CPU")
+    return session
+
+
+def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndarray], np.ndarray]:
+    """Un-normalised float32 NCHW → float32 logits through onnxruntime, chunked."""
+    model_input = session.get_inputs()[0]
+    dtype = _ORT_DTYPES.get(model_input.type)
+    if dtype is None:
+        raise InspectorError(
+            f"{path}: input type {model_input.type} is not supported; a float image input "
+            "is expected"
+        )
+    output_name = session.get_outputs()[0].name
+
+    def forward(part: np.ndarray) -> np.ndarray:
+        result = session.run([output_name], {model_input.name: part.astype(dtype, copy=False)})
+        return np.asarray(result[0], dtype=np.float32)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        chunk = fixed if fixed is not None else DEFAULT_CHUNK
+        return run_chunked(forward, np.asarray(x, dtype=np.float32), chunk, fixed is not None)
+
+    return run
+
+
+def _convert(
+    model, device: torch.device, fixed: int | None, notes: list[str]
+) -> tuple[nn.Module | None, str | None]:
+    """onnx2torch conversion as the gradient path, or None with a one-line reason."""
+    try:
+        from onnx2torch import convert
+
+        patched, count = _clear_needless_allowzero(model)
+        module: nn.Module = convert(patched)
+    except Exception as exc:
+        return None, (
+            f"onnx2torch cannot convert this ONNX model ({one_line(exc, 160)}), so gradient "
+            "attacks are unavailable; use a black-box attack or load a torch format"
+        )
+    if count:
+        notes.append(
+            f"onnx2torch: cleared allowzero on {count} Reshape node(s) whose constant shape "
+            "has no 0, which does not change the result"
+        )
+    if fixed is not None:
+        module = FixedBatch(module, fixed)
+    return freeze(module, device), None
+
+
+def _clear_needless_allowzero(model):  # -> tuple[onnx.ModelProto, int]
+    """Drop Reshape allowzero=1 where the shape is a constant without zeros.
+
+    torch's dynamo ONNX exporter writes allowzero=1 on every Reshape and onnx2torch refuses
+    it; allowzero only matters when the target shape contains 0, so it is safe to drop then.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    constants = {init.name: init for init in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            constants[node.output[0]] = node.attribute[0].t
+    patched = onnx.ModelProto()
+    patched.CopyFrom(model)
+    count = 0
+    for node in patched.graph.node:
+        if node.op_type != "Reshape" or len(node.input) < 2 or node.input[1] not in constants:
+            continue
+        attrs = [a for a in node.attribute if a.name == "allowzero" and a.i == 1]
+        shape = numpy_helper.to_array(constants[node.input[1]])
+        if attrs and not (shape == 0).any():
+            node.attribute.remove(attrs[0])
+            count += 1
+    return patched, count
+
+
+def max_logit_difference(loaded, x: np.ndarray) -> float:
+    """Largest |module(x) - reference_logits(x)| over a batch: does the gradient path agree?"""
+    if loaded.module is None:
+        raise InspectorError(f"no gradient module to compare: {loaded.gradient_unavailable_reason}")
+    x = np.asarray(x, dtype=np.float32)
+    device = torch.device(loaded.info.device)
+    parts = []
+    with torch.inference_mode():
+        for start in range(0, x.shape[0], DEFAULT_CHUNK):
+            tensor = torch.from_numpy(np.ascontiguousarray(x[start : start + DEFAULT_CHUNK]))
+            parts.append(loaded.module(tensor.to(device)).float().cpu().numpy())
+    converted = np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
+    reference = loaded.reference_logits(x)
+    if converted.size == 0:
+        return 0.0
+    return float(np.max(np.abs(converted - reference)))

@@ -1,0 +1,200 @@
+"""torch.save files: plain state_dicts (rebuilt with --arch) and pickled modules.
+
+Nothing here runs code from the file or imports user code unless trust_code is set:
+the first read uses torch.load(weights_only=True), and a pickle it refuses is only
+inspected statically (pickletools) to tell a pickled object from a corrupt file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import pickletools
+import warnings
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from inspector.core.errors import InspectorError
+from inspector.core.models.common import RawModel, freeze, one_line, unreadable
+
+ARCH_FLAGS = "--arch package.module:factory --trust-code"
+_NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
+_PREFIXES = ("module.", "_orig_mod.")
+_BORING_MODULES = ("torch", "collections", "builtins", "_codecs", "copyreg", "numpy")
+
+
+def load_torch_save(
+    path: Path, device: torch.device, arch: str | None, trust_code: bool, zipped: bool
+) -> RawModel:
+    """A torch.save file: state_dict → --arch; pickled object → --trust-code."""
+    try:
+        with warnings.catch_warnings():  # "pickle protocol 4 detected": noise for the user
+            warnings.simplefilter("ignore", UserWarning)
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        references = _pickle_references(path, zipped)
+        if references is None:
+            raise unreadable(path, "not a torch.save file (corrupt or unknown format)") from None
+        return _load_pickled(path, device, trust_code, references)
+    except Exception as exc:
+        raise unreadable(path, f"corrupt torch.save file ({one_line(exc)})") from None
+    if isinstance(obj, Mapping):
+        return load_state_dict(path, obj, device, arch, trust_code)
+    raise unreadable(path, f"it holds a {type(obj).__name__}, not a model or a state_dict")
+
+
+def load_state_dict(
+    path: Path, obj: Mapping[str, Any], device: torch.device, arch: str | None, trust_code: bool
+) -> RawModel:
+    """Build the network from --arch (importing it runs code, hence trust) and load weights."""
+    state, notes = _unwrap_state_dict(path, obj)
+    if arch is None:
+        raise InspectorError(
+            f"{path} holds only weights (a state_dict); to build the network pass {ARCH_FLAGS} "
+            "(importing the module runs its code)"
+        )
+    if not trust_code:
+        raise InspectorError(
+            f"--arch {arch} imports and runs Python code; pass --trust-code too if you trust it"
+        )
+    module = build_arch(arch)
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise InspectorError(_mismatch_message(path, arch, module, state, exc)) from None
+    notes.append(f"network built by --arch {arch}, weights loaded strictly")
+    return RawModel(backend="state_dict", module=freeze(module, device), notes=notes)
+
+
+def _unwrap_state_dict(path: Path, obj: Mapping[str, Any]) -> tuple[dict, list[str]]:
+    """Accept {"state_dict": ...}-style checkpoints and DataParallel/compile key prefixes."""
+    notes: list[str] = []
+    state = dict(obj)
+    if not _all_tensors(state):
+        nested = next((k for k in _NESTED_KEYS if _all_tensors(state.get(k))), None)
+        if nested is None:
+            keys = ", ".join(sorted(map(str, state))[:6])
+            raise unreadable(path, f"a dict (keys: {keys}) that is not a state_dict of tensors")
+        state = dict(state[nested])
+        notes.append(f"state_dict taken from checkpoint key {nested!r}")
+    for prefix in _PREFIXES:
+        if state and all(str(k).startswith(prefix) for k in state):
+            state = {k[len(prefix) :]: v for k, v in state.items()}
+            notes.append(f"stripped the {prefix!r} prefix from state_dict keys")
+    return state, notes
+
+
+def _all_tensors(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and len(value) > 0
+        and all(isinstance(v, torch.Tensor) for v in value.values())
+    )
+
+
+def _mismatch_message(
+    path: Path, arch: str, module: nn.Module, state: Mapping[str, Any], exc: Exception
+) -> str:
+    expected = set(module.state_dict())
+    missing = sorted(expected - set(state))
+    unexpected = sorted(set(state) - expected)
+    if not missing and not unexpected:
+        return f"{path} does not fit --arch {arch} ({one_line(exc)}); check --arch"
+    return (
+        f"{path} does not fit --arch {arch}: {len(missing)} missing key(s) {missing[:3]}, "
+        f"{len(unexpected)} unexpected key(s) {unexpected[:3]}; check --arch"
+    )
+
+
+def build_arch(arch: str) -> nn.Module:
+    """Import "package.module:factory" and call factory() to get an nn.Module."""
+    module_name, _, attr = arch.partition(":")
+    if not module_name or not attr:
+        raise InspectorError(f"--arch {arch!r} must look like package.module:factory")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            target = getattr(target, part)
+    except ImportError as exc:
+        raise InspectorError(
+            f"cannot import {module_name!r} for --arch ({one_line(exc)}); install it or add "
+            "its folder to PYTHONPATH"
+        ) from None
+    except AttributeError:
+        raise InspectorError(f"--arch {arch}: {module_name} has no {attr!r}") from None
+    try:
+        network = target()
+    except Exception as exc:
+        raise InspectorError(f"--arch {arch}: calling {attr}() failed ({one_line(exc)})") from exc
+    if not isinstance(network, nn.Module):
+        raise InspectorError(
+            f"--arch {arch}: {attr}() returned a {type(network).__name__}, not a torch nn.Module"
+        )
+    return network
+
+
+def _load_pickled(
+    path: Path, device: torch.device, trust_code: bool, references: list[str]
+) -> RawModel:
+    """A pickled Python object: only with trust, since unpickling runs code from the file."""
+    if not trust_code:
+        refs = f" (references {', '.join(references[:3])})" if references else ""
+        raise InspectorError(
+            f"{path} is a pickled Python object{refs}; loading it runs code from the file, "
+            "pass --trust-code only if you trust its source"
+        )
+    try:
+        obj = torch.load(str(path), map_location=device, weights_only=False)
+    except (ImportError, AttributeError) as exc:
+        raise InspectorError(
+            f"{path} needs Python code that is not importable here ({one_line(exc)}); install "
+            "the package that defines the model or add its folder to PYTHONPATH"
+        ) from None
+    except Exception as exc:
+        raise unreadable(path, f"unpickling failed ({one_line(exc)})") from None
+    if isinstance(obj, nn.Module):
+        return RawModel(backend="pickle", module=freeze(obj, device))
+    raise unreadable(path, f"the pickle holds a {type(obj).__name__}, not an nn.Module")
+
+
+def _pickle_references(path: Path, zipped: bool) -> list[str] | None:
+    """Globals a pickle refers to, read without unpickling; None if it is not a pickle."""
+    try:
+        if zipped:
+            with zipfile.ZipFile(path) as archive:
+                name = next(n for n in archive.namelist() if n.endswith("/data.pkl"))
+                data = archive.read(name)
+        else:
+            data = path.read_bytes()
+    except (OSError, zipfile.BadZipFile, StopIteration):
+        return None
+    return _scan_pickle(data)
+
+
+def _scan_pickle(data: bytes) -> list[str] | None:
+    """Walk the first pickle's opcodes; it must start with PROTO and reach STOP."""
+    if not data.startswith(b"\x80"):
+        return None
+    found: list[str] = []
+    strings: list[str] = []
+    try:
+        for opcode, arg, _ in pickletools.genops(data):
+            if opcode.name == "GLOBAL":
+                found.append(str(arg).replace(" ", "."))
+            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(f"{strings[-2]}.{strings[-1]}")
+            if isinstance(arg, str) and "UNICODE" in opcode.name:
+                strings.append(arg)
+            if opcode.name == "STOP":
+                break
+        else:
+            return None
+    except Exception:
+        return None
+    interesting = [g for g in found if g.split(".")[0] not in _BORING_MODULES]
+    return list(dict.fromkeys(interesting))

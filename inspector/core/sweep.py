@@ -1,0 +1,312 @@
+"""The ε sweep for one model: clean pass, then each ε attacks only the points still robust.
+
+A generator of small immutable `Progress` events that ends by yielding the `ModelSweep`.
+Stopping is the caller's business: pass `cancel` (checked at every attack step, so a stop
+takes effect within one step) and the sweep ends early with the ε values it finished,
+marked partial. Every curve is monotone by construction: an example broken at ε stays
+broken at every larger ε, since the balls are nested.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
+from inspector.core.data.base import ImageDataset
+from inspector.core.errors import InspectorError
+from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
+from inspector.core.metrics import Rates, curve
+from inspector.core.models.base import LoadedModel
+from inspector.core.threat import ThreatModel
+
+ONNX_TOLERANCE = 1e-3  # largest |logit difference| (relative to max(1, |logit|)) accepted
+CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one model's sweep is; `done`/`total` count example-evaluations."""
+
+    model_index: int
+    model_name: str
+    phase: str  # "clean" or "attack"
+    eps: float | None
+    done: int
+    total: int
+
+
+@dataclass
+class ModelSweep:
+    """Per-example results of one model over the ε grid (positions follow `indices`)."""
+
+    eps: tuple[float, ...]
+    indices: np.ndarray  # dataset indices of the evaluated examples
+    labels: np.ndarray
+    clean_pred: np.ndarray
+    clean_conf: np.ndarray
+    adv_pred: np.ndarray  # [n, len(eps)]
+    adv_conf: np.ndarray  # [n, len(eps)]
+    breaking_eps: np.ndarray  # first grid ε at which the attack flipped it; NaN = never
+    eps_done: int = 0  # grid points finished; fewer than len(eps) means partial
+    certified_radius: np.ndarray | None = None  # exact, when the model is affine
+    onnx_max_abs_diff: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return self.eps_done < len(self.eps)
+
+    @property
+    def clean_correct(self) -> np.ndarray:
+        return self.clean_pred == self.labels
+
+    @property
+    def clean_accuracy(self) -> float:
+        return float(self.clean_correct.mean())
+
+    def curve(self) -> list[Rates]:
+        return curve(self.clean_correct, self.breaking_eps, self.eps[: self.eps_done])
+
+    def certified_curve(self) -> list[tuple[float, float]] | None:
+        if self.certified_radius is None:
+            return None
+        ok = self.clean_correct
+        return [(e, float((ok & (self.certified_radius > e)).mean())) for e in self.eps]
+
+
+class _Images:
+    """The evaluated images by position, decoded once when they fit in memory."""
+
+    def __init__(self, dataset: ImageDataset, indices: np.ndarray) -> None:
+        self.dataset, self.indices = dataset, indices
+        per_image = int(np.prod(dataset.info.shape)) * 4
+        self._cache: np.ndarray | None = None
+        self._loaded = np.zeros(len(indices), dtype=bool)
+        if per_image * len(indices) <= CACHE_BYTES:
+            self._cache = np.empty((len(indices), *dataset.info.shape), dtype=np.float32)
+
+    def get(self, positions: np.ndarray) -> np.ndarray:
+        if self._cache is None:
+            return self.dataset.load(self.indices[positions])
+        missing = positions[~self._loaded[positions]]
+        if len(missing):
+            self._cache[missing] = self.dataset.load(self.indices[missing])
+            self._loaded[missing] = True
+        return self._cache[positions]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _check_logits(logits: np.ndarray, model: LoadedModel, first_index: int) -> None:
+    bad = ~np.isfinite(logits).all(axis=1)
+    if bad.any():
+        raise InspectorError(
+            f"model {model.info.name} returned NaN or Inf logits (first at dataset index "
+            f"{first_index + int(np.argmax(bad))}); check the model file and its normalisation"
+        )
+    if logits.ndim != 2 or logits.shape[1] != model.info.num_classes:
+        raise InspectorError(
+            f"model {model.info.name} returns {logits.shape[-1]} logits but names "
+            f"{model.info.num_classes} classes; fix the class names in its metadata"
+        )
+
+
+def _module_logits(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+    assert model.module is not None
+    with torch.inference_mode():
+        out = model.module(torch.from_numpy(x).to(model.info.device))
+    return out.double().cpu().numpy()
+
+
+class _CleanPass:
+    """Clean predictions, the ONNX conversion check and the exact linear certificate."""
+
+    def __init__(self, model: LoadedModel, n: int, norm: str, needs_gradients: bool) -> None:
+        self.model, self.norm = model, norm
+        self.pred = np.zeros(n, dtype=np.int64)
+        self.conf = np.zeros(n, dtype=np.float64)
+        self.compare_onnx = model.info.backend == "onnx" and model.module is not None
+        self.max_diff = 0.0
+        self.needs_gradients = needs_gradients
+        self.affine = None
+        if model.module is not None and model.info.backend != "onnx":
+            self.affine = extract_affine(model.module, model.info.input_shape, model.info.device)
+        self.radius = np.zeros(n) if self.affine is not None else None
+
+    def batch(self, positions: np.ndarray, x: np.ndarray, labels: np.ndarray, first: int) -> None:
+        logits = np.asarray(self.model.reference_logits(x), dtype=np.float64)
+        _check_logits(logits, self.model, first)
+        probs = _softmax(logits)
+        self.pred[positions] = probs.argmax(axis=1)
+        self.conf[positions] = probs.max(axis=1)
+        if self.compare_onnx:
+            diff = np.abs(_module_logits(self.model, x) - logits).max()
+            self.max_diff = max(self.max_diff, float(diff / max(1.0, np.abs(logits).max())))
+        if self.affine is not None and self.radius is not None:
+            if is_affine_on(self.affine, logits, x):
+                self.radius[positions] = robustness_radius(
+                    self.affine, x.astype(np.float64), labels, self.norm
+                )
+            else:
+                self.affine, self.radius = None, None
+
+    def check_conversion(self) -> None:
+        if self.compare_onnx and self.needs_gradients and self.max_diff > ONNX_TOLERANCE:
+            raise InspectorError(
+                f"the torch conversion of {self.model.info.name} disagrees with onnxruntime "
+                f"(largest relative logit difference {self.max_diff:.2g} on the evaluated data); "
+                "gradient attacks (fgsm, pgd) are refused for this model"
+            )
+
+
+def _batches(positions: np.ndarray, size: int) -> Iterator[np.ndarray]:
+    for start in range(0, len(positions), size):
+        yield positions[start : start + size]
+
+
+def _generator(model: LoadedModel, seed: int, eps_index: int, batch_no: int) -> torch.Generator:
+    """A random stream per (seed, ε, batch): results do not depend on what ran before."""
+    gen = torch.Generator(device=model.info.device)
+    gen.manual_seed(seed * 1_000_003 + eps_index * 7919 + batch_no)
+    return gen
+
+
+class _AdversarialPass:
+    """Attacks, at one ε after another, the examples still robust."""
+
+    def __init__(self, model: LoadedModel, threat: ThreatModel, result: ModelSweep) -> None:
+        if model.module is None:
+            raise InspectorError(
+                f"{threat.attack} needs gradients, which {model.info.name} cannot give: "
+                f"{model.gradient_unavailable_reason}"
+            )
+        self.model, self.threat, self.result = model, threat, result
+        self.attack = make_attack(
+            threat.attack, model.module, threat.norm, threat.steps, threat.restarts
+        )
+        self.confirm = model.info.backend == "onnx"  # judge adversarial points by onnxruntime
+
+    def still_robust(self) -> np.ndarray:
+        r = self.result
+        return np.flatnonzero(r.clean_correct & np.isnan(r.breaking_eps))
+
+    def carry_forward(self, k: int) -> None:
+        """Examples not attacked at grid point k keep the point they had at k − 1."""
+        r = self.result
+        if k == 0:
+            r.adv_pred[:, 0], r.adv_conf[:, 0] = r.clean_pred, r.clean_conf
+        else:
+            r.adv_pred[:, k], r.adv_conf[:, k] = r.adv_pred[:, k - 1], r.adv_conf[:, k - 1]
+
+    def batch(self, k: int, positions: np.ndarray, x: np.ndarray, batch_no: int, cancel) -> None:
+        r, eps, device = self.result, self.threat.eps[k], self.model.info.device
+        xt = torch.from_numpy(x).to(device)
+        yt = torch.from_numpy(r.labels[positions]).to(device)
+        outcome = self.attack.perturb(
+            xt,
+            yt,
+            eps,
+            generator=_generator(self.model, self.threat.seed, k, batch_no),
+            cancel=cancel,
+            **self._step_kwargs(eps),
+        )
+        if self.confirm:
+            logits = np.asarray(self.model.reference_logits(outcome.x_adv.cpu().numpy()))
+        else:
+            logits = outcome.logits.double().cpu().numpy()
+        probs = _softmax(logits.astype(np.float64))
+        pred = probs.argmax(axis=1)
+        r.adv_pred[positions, k], r.adv_conf[positions, k] = pred, probs.max(axis=1)
+        flipped = pred != r.labels[positions]
+        r.breaking_eps[positions[flipped]] = eps
+
+    def _step_kwargs(self, eps: float) -> dict:
+        return {} if self.threat.attack == "fgsm" else {"step_size": self.threat.step_for(eps)}
+
+
+def sweep_model(
+    model: LoadedModel,
+    dataset: ImageDataset,
+    indices: np.ndarray,
+    threat: ThreatModel,
+    *,
+    model_index: int = 0,
+    batch_size: int = 128,
+    cancel: CancelCheck | None = None,
+) -> Iterator[Progress | ModelSweep]:
+    """Evaluate one model over the threat model's ε grid; the last item yielded is the result."""
+    n, grid = len(indices), threat.eps
+    labels = dataset.labels[indices].astype(np.int64)
+    if n == 0:
+        raise InspectorError("no examples to evaluate: the dataset or the subset is empty")
+    if labels.max() >= model.info.num_classes or labels.min() < 0:
+        raise InspectorError(
+            f"the dataset has labels up to {labels.max()} but {model.info.name} has "
+            f"{model.info.num_classes} classes; check that model and dataset belong together"
+        )
+    result = ModelSweep(
+        eps=grid,
+        indices=indices,
+        labels=labels,
+        clean_pred=np.zeros(n, dtype=np.int64),
+        clean_conf=np.zeros(n),
+        adv_pred=np.zeros((n, len(grid)), dtype=np.int64),
+        adv_conf=np.zeros((n, len(grid))),
+        breaking_eps=np.full(n, np.nan),
+    )
+    images, name = _Images(dataset, indices), model.info.name
+    started = time.perf_counter()
+    clean = _CleanPass(model, n, threat.norm, needs_gradients=True)
+    total = n + n * sum(1 for e in grid if e > 0)
+    done = 0
+    for positions in _batches(np.arange(n), batch_size):
+        if cancel is not None and cancel():
+            raise Cancelled()
+        clean.batch(positions, images.get(positions), labels[positions], int(indices[positions[0]]))
+        done += len(positions)
+        yield Progress(model_index, name, "clean", None, done, total)
+    clean.check_conversion()
+    result.clean_pred, result.clean_conf = clean.pred, clean.conf
+    result.certified_radius, result.onnx_max_abs_diff = (
+        clean.radius,
+        (clean.max_diff if clean.compare_onnx else None),
+    )
+    result.timings["clean_seconds"] = time.perf_counter() - started
+    total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
+    yield from _attack_grid(
+        model, threat, result, images, batch_size, cancel, done, total, model_index
+    )
+    result.timings["total_seconds"] = time.perf_counter() - started
+    yield result
+
+
+def _attack_grid(model, threat, result, images, batch_size, cancel, done, total, model_index):
+    """The ε loop: yields progress; stops quietly, marking the result partial, when cancelled."""
+    attack = _AdversarialPass(model, threat, result)
+    name = model.info.name
+    for k, eps in enumerate(threat.eps):
+        attack.carry_forward(k)
+        targets = attack.still_robust() if eps > 0 else np.array([], dtype=np.int64)
+        if eps > 0:
+            done += int(result.clean_correct.sum()) - len(targets)  # broken earlier: skipped
+        started = time.perf_counter()
+        try:
+            for batch_no, positions in enumerate(_batches(targets, batch_size)):
+                attack.batch(k, positions, images.get(positions), batch_no, cancel)
+                done += len(positions)
+                yield Progress(model_index, name, "attack", eps, done, total)
+        except Cancelled:
+            result.breaking_eps[result.breaking_eps >= eps] = np.nan  # drop the unfinished ε
+            return
+        result.timings[f"attack_seconds@{eps:.6g}"] = time.perf_counter() - started
+        result.eps_done = k + 1
+        yield Progress(model_index, name, "attack", eps, done, total)

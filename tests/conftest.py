@@ -1,0 +1,10 @@
+"""Shared test set-up: headless Qt, and tests/ importable for small helpers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))

@@ -1,0 +1,44 @@
+"""Small models and datasets written to tmp_path for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def export_pt2(module: torch.nn.Module, path: Path, shape: tuple[int, int, int], **sidecar) -> Path:
+    """Save `module` as a torch.export program with a dynamic batch, plus a sidecar JSON."""
+    module = module.eval()
+    example = torch.zeros((2, *shape))
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(module, (example,), dynamic_shapes=({0: batch},))
+    torch.export.save(program, str(path))
+    if sidecar:
+        Path(str(path) + ".json").write_text(json.dumps(sidecar))
+    return path
+
+
+def linear_problem(seed: int = 0, n: int = 300, classes: int = 3, shape=(1, 4, 4)):
+    """A random affine classifier and inputs well inside [0, 1] (ε ≤ 0.2 never meets the box)."""
+    rng = np.random.default_rng(seed)
+    d = int(np.prod(shape))
+    weight = (0.3 * rng.normal(size=(classes, d))).astype(np.float32)
+    # centre the scores on the data so that many margins are small
+    bias = (-0.5 * weight.sum(axis=1) + rng.normal(scale=0.05, size=classes)).astype(np.float32)
+    x = rng.uniform(0.25, 0.75, size=(n, *shape)).astype(np.float32)
+    logits = x.reshape(n, -1) @ weight.T + bias
+    noisy = logits + rng.normal(scale=0.4, size=logits.shape)
+    y = noisy.argmax(axis=1).astype(np.int64)
+    layer = torch.nn.Linear(d, classes)
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+        layer.bias.copy_(torch.from_numpy(bias))
+    return torch.nn.Sequential(torch.nn.Flatten(), layer), x, y
+
+
+def save_npz(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    np.savez(path, x=x, y=y)
+    return path
