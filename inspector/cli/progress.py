@@ -22,22 +22,24 @@ class ProgressLine:
         self.models, self.stream = models, stream
         self.tty = stream.isatty()
         self._model, self._start, self._last_draw = -1, 0.0, 0.0
-        self._last_phase: tuple | None = None
+        self._reported: set[int] = set()
 
     def update(self, event: Progress) -> None:
         now = time.perf_counter()
         if event.model_index != self._model:
             self._model, self._start = event.model_index, now
-        phase = (event.model_index, event.phase, event.eps)
-        finished = event.done >= event.total
-        if not self.tty:
-            if finished or (self._last_phase is not None and phase[:2] != self._last_phase[:2]):
+        finished = event.phase == "attack" and event.done >= event.total
+        if not self.tty:  # a log, not an animation: one line per finished model
+            if finished and event.model_index not in self._reported:
+                self._reported.add(event.model_index)
                 self.stream.write(self._text(event, now) + "\n")
-            self._last_phase = phase
+            return
+        if finished and event.model_index in self._reported:
             return
         if finished or now - self._last_draw >= 0.1:
             self.stream.write("\r\033[K" + self._text(event, now))
             if finished:
+                self._reported.add(event.model_index)
                 self.stream.write("\n")
             self.stream.flush()
             self._last_draw = now

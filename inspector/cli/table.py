@@ -6,16 +6,29 @@ from inspector.core.results import EvaluationResults
 from inspector.core.threat import format_eps
 
 
+def _identity(m) -> str:
+    """Name, backend, device, file hash; for ONNX the providers granted and the conversion gap."""
+    i = m.info
+    parts = [i.backend, i.device, f"sha256 {i.sha256[:12]}…"]
+    if i.providers:
+        parts.append("providers " + "+".join(i.providers))
+    if m.sweep.onnx_max_abs_diff is not None:
+        parts.append(f"torch conversion max rel. logit diff {m.sweep.onnx_max_abs_diff:.1g}")
+    return f"{i.name} ({', '.join(parts)})"
+
+
 def summary_table(results: EvaluationResults) -> str:
     """Per model and ε: clean, robust (an upper bound), boundary error, natural error; certified
     (a lower bound) where the model is affine and the certificate exact."""
     d = results.dataset
     lines = [
         f"Threat model: {results.threat.describe()}",
-        f"Dataset: {d.spec} ({d.size} examples, {'×'.join(map(str, d.shape))}, "
+        f"Dataset: {d.spec} ({results.threat.num_examples} of {d.size} examples, "
+        f"{'×'.join(map(str, d.shape))}, "
         f"{len(d.class_names)} classes, sha256 {d.sha256[:12]}…)",
-        "",
     ]
+    lines += [f"Model: {_identity(m)}" for m in results.models]
+    lines.append("")
     any_certified = any(m.sweep.certified_radius is not None for m in results.models)
     width = max([len("model")] + [len(m.info.name) for m in results.models])
     header = (

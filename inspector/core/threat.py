@@ -43,9 +43,11 @@ def parse_eps_list(text: str) -> tuple[float, ...]:
 
 
 def format_eps(eps: float) -> str:
-    """Show ε as k/255 when it is one (to 1e-9), else as a short decimal."""
+    """Show ε as a short decimal when it has one (0.2, 0.025), else as k/255 (8/255)."""
     if eps == 0:
         return "0"
+    if abs(round(eps, 4) - eps) < 1e-12:
+        return f"{eps:g}"
     k = eps * 255
     if abs(k - round(k)) < 1e-9 and round(k) > 0:
         return f"{round(k)}/255"

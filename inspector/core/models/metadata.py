@@ -100,6 +100,10 @@ def coerce_overrides(overrides: ModelMetadata | Mapping[str, Any] | None) -> Mod
     return ModelMetadata.from_mapping(dict(overrides), "overrides")
 
 
+# Sidecar keys kept for people (how the model was trained, where it came from); not parsed.
+INFORMATIONAL_KEYS = frozenset({"training", "source", "license", "notes"})
+
+
 def sidecar_paths(model_path: Path) -> list[Path]:
     """Where a sidecar may live: `net.pt2.json` first, then `net.json`."""
     return [model_path.with_name(model_path.name + ".json"), model_path.with_suffix(".json")]
@@ -129,7 +133,8 @@ def _parse_sidecar(path: Path) -> ModelMetadata:
             f"{label} must hold a JSON object with keys such as class_names, input_shape, "
             "mean, std; fix or remove it"
         )
-    return ModelMetadata.from_mapping(data, label)
+    parsed = {k: v for k, v in data.items() if k not in INFORMATIONAL_KEYS}
+    return ModelMetadata.from_mapping(parsed, label)
 
 
 def from_onnx_props(props: Mapping[str, str]) -> tuple[ModelMetadata, list[str]]:

@@ -25,7 +25,17 @@ from inspector.core.models.common import RawModel, freeze, one_line, unreadable
 ARCH_FLAGS = "--arch package.module:factory --trust-code"
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 _PREFIXES = ("module.", "_orig_mod.")
-_BORING_MODULES = ("torch", "collections", "builtins", "_codecs", "copyreg", "numpy")
+# __builtin__ and copy_reg: how pickle protocol 2 (torch.save's default) names the stdlib
+_BORING_MODULES = (
+    "torch",
+    "collections",
+    "builtins",
+    "__builtin__",
+    "_codecs",
+    "copyreg",
+    "copy_reg",
+    "numpy",
+)
 
 
 def load_torch_save(

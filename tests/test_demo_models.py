@@ -1,0 +1,277 @@
+"""The shipped demo models (resources/demo/) load, and show the tradeoff they exist to show.
+
+These tests read the files as shipped and never retrain (except the one `slow` test, which
+reruns the build script into a temporary folder to check that it is deterministic).
+Normalisation is applied by hand from the sidecar, as (x - mean) / std, to check that the
+bare exported networks plus their sidecars reproduce the trained models.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from inspector.core.attacks import PGD
+from inspector.core.data import open_dataset
+from inspector.core.linear import AffineModel, certified_robust
+
+DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo"
+SCRIPT = DEMO / "build_demo_models.py"
+DIGITS = ("digits_standard", "digits_pgd", "digits_trades")
+TSIPRAS = ("tsipras_standard", "tsipras_robust")
+MODEL_FILES = (
+    *(f"{name}.pt2" for name in DIGITS + TSIPRAS),
+    "digits_standard.onnx",
+    "digits_pgd.ts",
+)
+SIDECAR_KEYS = {"name", "class_names", "input_shape", "description", "training"}
+TRAINING_KEYS = {"objective", "eps", "norm", "epochs", "seed", "test_clean_accuracy"}
+TRAINING_KEYS |= {"test_robust_accuracy"}
+MAX_BYTES = 1_000_000
+PGD_STEPS = 10
+
+
+@cache
+def split(spec: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """A whole dataset split as tensors (images in [0, 1])."""
+    ds = open_dataset(spec)
+    x = ds.load(np.arange(len(ds.labels)))
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.array(ds.labels))
+
+
+def held_out(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test split a model is judged on: 360 digits or 1000 tsipras examples."""
+    return split("digits" if name.startswith("digits") else "tsipras")
+
+
+def sidecar(file_name: str, folder: Path = DEMO) -> dict[str, Any]:
+    return json.loads((folder / f"{file_name}.json").read_text(encoding="utf-8"))
+
+
+class Normalised(torch.nn.Module):
+    """(x - mean) / std from the sidecar, written out here rather than imported."""
+
+    def __init__(self, inner: torch.nn.Module, meta: dict[str, Any]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.mean = torch.tensor(meta.get("mean", [0.0])).view(1, -1, 1, 1)
+        self.std = torch.tensor(meta.get("std", [1.0])).view(1, -1, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner((x - self.mean) / self.std)
+
+
+@cache
+def exported(name: str, folder: Path = DEMO) -> torch.nn.Module:
+    """A shipped .pt2 as a module taking pixels in [0, 1] (sidecar normalisation applied)."""
+    module = torch.export.load(folder / f"{name}.pt2").module()
+    return Normalised(module, sidecar(f"{name}.pt2", folder))
+
+
+def logits(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return model(x)
+
+
+def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float((logits(model, x).argmax(dim=1) == y).double().mean())
+
+
+@cache
+def robust_accuracy(name: str, eps: float) -> float:
+    """The project's PGD (L-inf, 10 steps, 1 restart from the clean point)."""
+    x, y = held_out(name)
+    result = PGD(exported(name), "linf", steps=PGD_STEPS, restarts=1).perturb(x, y, eps)
+    return float((~result.found).double().mean())
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_name", MODEL_FILES)
+def test_model_file_and_sidecar_exist_with_required_keys(file_name: str) -> None:
+    path = DEMO / file_name
+    assert path.is_file(), f"{path} missing: run {SCRIPT.name}"
+    assert path.stat().st_size < MAX_BYTES
+    meta = sidecar(file_name)
+    assert set(meta) >= SIDECAR_KEYS, f"{file_name}.json lacks {SIDECAR_KEYS - set(meta)}"
+    assert set(meta["training"]) >= TRAINING_KEYS
+    assert meta["name"] == file_name.split(".")[0]
+    assert meta["input_shape"] == [1, 8, 8]
+    assert isinstance(meta["description"], str) and meta["description"]
+    if file_name.startswith("digits"):
+        assert meta["class_names"] == [str(i) for i in range(10)]
+        assert len(meta["mean"]) == len(meta["std"]) == 1 and meta["std"][0] > 0
+    else:
+        assert meta["class_names"] == ["-1", "+1"]
+        assert "mean" not in meta and "std" not in meta
+
+
+@pytest.mark.parametrize("name", DIGITS + TSIPRAS)
+def test_exported_programs_take_any_batch_size(name: str) -> None:
+    module = exported(name)
+    for batch in (1, 128):
+        out = logits(module, torch.rand(batch, 1, 8, 8, generator=torch.Generator().manual_seed(0)))
+        assert out.shape == (batch, 10 if name.startswith("digits") else 2)
+
+
+@pytest.mark.parametrize("name", DIGITS + TSIPRAS)
+def test_sidecar_clean_accuracy_is_what_the_shipped_file_gives(name: str) -> None:
+    x, y = held_out(name)
+    recorded = sidecar(f"{name}.pt2")["training"]["test_clean_accuracy"]
+    assert accuracy(exported(name), x, y) == pytest.approx(recorded, abs=1e-4)
+
+
+# --- digits: the tradeoff -----------------------------------------------------------------
+
+
+def test_digits_robust_models_pay_in_clean_accuracy() -> None:
+    """Measured 0.981 (standard), 0.967 (PGD), 0.961 (TRADES) on the 360 test images."""
+    x, y = held_out("digits_standard")
+    clean = {name: accuracy(exported(name), x, y) for name in DIGITS}
+    assert clean["digits_standard"] >= 0.97
+    for name in ("digits_pgd", "digits_trades"):
+        assert clean[name] >= 0.94, clean
+        assert clean[name] < clean["digits_standard"], clean
+
+
+def test_digits_robust_models_gain_clearly_under_pgd() -> None:
+    """PGD-10 at eps 0.1 measured 0.472 (standard), 0.825 (PGD), 0.831 (TRADES)."""
+    standard = robust_accuracy("digits_standard", 0.1)
+    assert standard <= 0.6
+    for name in ("digits_pgd", "digits_trades"):
+        robust = robust_accuracy(name, 0.1)
+        assert robust >= 0.75
+        assert robust >= standard + 0.3, (name, robust, standard)
+
+
+# --- other formats ------------------------------------------------------------------------
+
+
+def test_onnx_matches_the_exported_standard_model() -> None:
+    import onnx
+    import onnxruntime as ort
+
+    path = DEMO / "digits_standard.onnx"
+    meta = sidecar(path.name)
+    assert meta["mean"] == sidecar("digits_standard.pt2")["mean"]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x, _ = held_out("digits_standard")
+    for batch in (x[:1], x):
+        normalised = ((batch - meta["mean"][0]) / meta["std"][0]).numpy()
+        onnx_logits = session.run(None, {session.get_inputs()[0].name: normalised})[0]
+        reference = logits(exported("digits_standard"), batch).numpy()
+        assert np.abs(onnx_logits - reference).max() < 1e-4
+    proto = onnx.load(str(path))
+    props = {p.key: json.loads(p.value) for p in proto.metadata_props}
+    assert props["class_names"] == meta["class_names"] and props["std"] == meta["std"]
+
+
+def test_onnx2torch_converts_the_onnx_model() -> None:
+    """The loader's gradient path for ONNX goes through onnx2torch, so it must convert."""
+    import onnx
+    import onnx2torch
+
+    meta = sidecar("digits_standard.onnx")
+    converted = onnx2torch.convert(onnx.load(str(DEMO / "digits_standard.onnx"))).eval()
+    x, _ = held_out("digits_standard")
+    diff = logits(Normalised(converted, meta), x) - logits(exported("digits_standard"), x)
+    assert float(diff.abs().max()) < 1e-4
+
+
+def test_torchscript_matches_the_exported_pgd_model() -> None:
+    meta = sidecar("digits_pgd.ts")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.jit is deprecated; the demo covers it anyway
+        module = Normalised(torch.jit.load(str(DEMO / "digits_pgd.ts")), meta)
+    x, _ = held_out("digits_pgd")
+    diff = (logits(module, x) - logits(exported("digits_pgd"), x)).abs().max()
+    assert float(diff) < 1e-5
+
+
+# --- tsipras: the provable tradeoff -------------------------------------------------------
+
+
+def affine(name: str) -> AffineModel:
+    """W and b of a shipped linear model, read off the exported program's parameters."""
+    state = dict(torch.export.load(DEMO / f"{name}.pt2").module().named_parameters())
+    weight = next(v for k, v in state.items() if k.endswith("weight"))
+    bias = next(v for k, v in state.items() if k.endswith("bias"))
+    return AffineModel(weight.detach().double().numpy(), bias.detach().double().numpy())
+
+
+def test_tsipras_standard_is_accurate_but_not_robust() -> None:
+    x, y = held_out("tsipras_standard")
+    assert accuracy(exported("tsipras_standard"), x, y) >= 0.95
+    assert robust_accuracy("tsipras_standard", 0.09) <= 0.1
+
+
+def test_tsipras_robust_leans_on_the_robust_feature() -> None:
+    """Clean accuracy near p = 0.9, and robust (attacked and certified) at eps 0.09 < 0.1."""
+    x, y = held_out("tsipras_robust")
+    clean = accuracy(exported("tsipras_robust"), x, y)
+    assert 0.85 <= clean <= 0.95
+    assert robust_accuracy("tsipras_robust", 0.09) >= 0.8
+    model = affine("tsipras_robust")
+    certified = certified_robust(model, x.double().numpy(), y.numpy(), 0.09, "linf")
+    assert certified.mean() >= 0.8
+    w = model.weight[1] - model.weight[0]
+    assert np.abs(w[1:]).sum() < 0.05 * abs(w[0]), "weights should sit on z1 alone"
+
+
+# --- the project's loader -----------------------------------------------------------------
+
+TRAINING_KEY_REJECTED = "unknown key(s) training"
+
+
+def load_through_project(path: Path):  # -> LoadedModel
+    from inspector.core.models import load_model
+
+    return load_model(path, device="cpu")
+
+
+@pytest.mark.parametrize("file_name", MODEL_FILES)
+def test_project_loader_reproduces_the_shipped_models(file_name: str, tmp_path: Path) -> None:
+    """load_model + sidecar must give the logits of the bare network normalised by hand."""
+    path = DEMO / file_name
+    loaded = load_through_project(path)
+    name = file_name.split(".")[0]
+    meta = sidecar(file_name)
+    assert list(loaded.info.class_names) == meta["class_names"]
+    assert list(loaded.info.input_shape) == meta["input_shape"]
+    x, _ = held_out(name)
+    reference = logits(exported(name), x)
+    assert loaded.module is not None
+    assert float((logits(loaded.module, x) - reference).abs().max()) < 1e-4
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_build_script_reproduces_the_shipped_logits(tmp_path: Path) -> None:
+    """Rerun the build (about 25 s) and compare every model's test-split logits.
+
+    File bytes are not compared: serialisation may embed nondeterministic metadata. A
+    mismatch on another CPU type can come from different float kernels, not a seed bug.
+    """
+    subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    for name in DIGITS + TSIPRAS:
+        x, _ = held_out(name)
+        rebuilt = logits(exported(name, tmp_path), x)
+        # bit-identical on the machine that built them; other CPUs' kernels may differ slightly
+        torch.testing.assert_close(rebuilt, logits(exported(name), x), atol=1e-4, rtol=0)
