@@ -96,3 +96,51 @@ def test_results_round_trip(linear_files, tmp_path):
     np.testing.assert_array_equal(a.adv_pred, b.adv_pred)
     np.testing.assert_array_equal(np.isnan(a.breaking_eps), np.isnan(b.breaking_eps))
     assert [r.to_dict() for r in a.curve()] == [r.to_dict() for r in b.curve()]
+
+
+def test_results_of_another_version_get_a_clear_message(linear_files, tmp_path):
+    import json
+
+    from inspector.core.errors import InspectorError
+
+    model, data = linear_files
+    threat = ThreatModel(eps=(0.0, 0.02), steps=2)
+    results = run_to_end(EvaluationRequest((ModelRequest(model),), data, threat, limit=20))
+    path = tmp_path / "r.json"
+    save_results(path, results)
+    raw = json.loads(path.read_text())
+    for version, words in ((99, "update robustness-inspector"), (0, "re-run")):
+        raw["version"] = version
+        path.write_text(json.dumps(raw))
+        with pytest.raises(InspectorError, match=words):
+            load_results(path)
+    path.write_text('{"format": "something-else"}')
+    with pytest.raises(InspectorError, match="not a Robustness Inspector results file"):
+        load_results(path)
+
+
+def test_cancel_keeps_finished_eps_and_marks_partial(linear_files):
+    from inspector.core.evaluate import evaluate
+    from inspector.core.results import EvaluationResults
+    from inspector.core.sweep import Progress
+
+    model, data = linear_files
+    grid = (0.0, 0.02, 0.05, 0.1, 0.2)
+    threat = ThreatModel(eps=grid, steps=10, seed=0)
+    request = EvaluationRequest((ModelRequest(model),), data, threat, batch_size=16)
+    state = {"stop": False}
+    events = []
+    for item in evaluate(request, cancel=lambda: state["stop"]):
+        if isinstance(item, Progress):
+            events.append(item)
+            if item.phase == "attack" and item.eps == 0.05:
+                state["stop"] = True  # asked to stop in the middle of ε = 0.05
+        else:
+            final = item
+    assert isinstance(final, EvaluationResults) and final.partial
+    sweep = final.models[0].sweep
+    assert sweep.eps_done == 2  # 0 and 0.02 finished; 0.05 was interrupted and dropped
+    assert [r.eps for r in sweep.curve()] == [0.0, 0.02]
+    assert np.nanmax(sweep.breaking_eps) <= 0.02
+    done = [e.done for e in events]
+    assert done == sorted(done) and all(e.done <= e.total for e in events)
