@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/robustness-inspector evaluate --demo
+	$(BIN)/robustness-inspector
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate
 from inspector.core.export import write_csv
 from inspector.core.results import EvaluationResults, save_results
+from inspector.core.sweep import Progress
 from inspector.core.threat import ThreatModel
 
 
@@ -71,7 +72,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for item in evaluate(request):
         if isinstance(item, EvaluationResults):
             results = item
-        else:
+        elif isinstance(item, Progress):
             progress.update(item)
     assert results is not None
     print(summary_table(results))

@@ -112,12 +112,28 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--csv", metavar="PER_EXAMPLE.csv", default=None)
 
 
+def _add_gui(sub) -> None:
+    p = sub.add_parser("gui", help="open the window (the default with no command)")
+    p.add_argument("--demo", action="store_true", help="load the digits demo models")
+    p.add_argument("--model", action="append", default=[], metavar="PATH")
+    p.add_argument("--data", metavar="SPEC", default=None)
+    p.add_argument("--run", action="store_true", help="start the evaluation at once")
+    p.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        default=None,
+        help="with --run: save a PNG of the window when the run ends, then exit",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="robustness-inspector", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_evaluate(sub)
+    _add_gui(sub)
     return parser
 
 
@@ -130,8 +146,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             from inspector.cli.evaluate_command import run_evaluate
 
             return run_evaluate(args)
-        build_parser().print_help()
-        return 0
+        from inspector.gui.app import GuiOptions, run_gui  # Qt only loads for the window
+
+        if args.command == "gui":
+            return run_gui(
+                GuiOptions(
+                    models=args.model,
+                    data=args.data,
+                    demo=args.demo,
+                    run=args.run,
+                    screenshot=args.screenshot,
+                    device=args.device,
+                )
+            )
+        return run_gui(GuiOptions(demo=True))
     except InspectorError as exc:
         if debug:
             traceback.print_exc()

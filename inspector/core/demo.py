@@ -13,9 +13,9 @@ from inspector.core.threat import ThreatModel
 DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 DEMO_DATA = "digits"
 DEMO_MODELS = ("digits_standard.pt2", "digits_pgd.pt2", "digits_trades.pt2")
-DEMO_THREAT = ThreatModel(
+DEMO_THREAT = ThreatModel(  # an even grid, as the window's set-up panel builds them
     norm="linf",
-    eps=(0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3),
+    eps=tuple(round(0.025 * i, 4) for i in range(13)),
     attack="pgd",
     steps=10,
     restarts=1,

@@ -18,7 +18,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, library_versions
-from inspector.core.sweep import Progress, sweep_model
+from inspector.core.sweep import EpsFinished, Progress, sweep_model
 from inspector.core.threat import ThreatModel
 
 
@@ -81,12 +81,26 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
 
 def evaluate(
     request: EvaluationRequest, cancel: CancelCheck | None = None
-) -> Iterator[Progress | EvaluationResults]:
-    """Run the whole evaluation; the last item yielded is the results (partial if cancelled)."""
+) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+    """Run the whole evaluation; the last item yielded is the results (partial if cancelled).
+
+    `EpsFinished` events carry a copy of a model's results after each ε, so a window can
+    fill its table and grow its curves while the run goes on.
+    """
     dataset = open_dataset(request.data)
     if len(dataset.labels) == 0:
         raise InspectorError(f"the dataset {request.data} is empty")
     models = open_models(request, dataset)
+    yield from evaluate_models(models, dataset, request, cancel)
+
+
+def evaluate_models(
+    models: list[LoadedModel],
+    dataset: ImageDataset,
+    request: EvaluationRequest,
+    cancel: CancelCheck | None = None,
+) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+    """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
@@ -102,7 +116,7 @@ def evaluate(
                 batch_size=request.batch_size,
                 cancel=cancel,
             ):
-                if isinstance(item, Progress):
+                if isinstance(item, (Progress, EpsFinished)):
                     yield item
                 else:
                     finished.append(ModelResult(model.info, item))

@@ -26,6 +26,7 @@ from inspector.core.threat import ThreatModel
 
 ONNX_TOLERANCE = 1e-3  # largest |logit difference| (relative to max(1, |logit|)) accepted
 CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
+KEEP_ADVERSARIAL_VALUES = 64_000_000  # adversarial images kept (float16) up to this many values
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,16 @@ class Progress:
     eps: float | None
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class EpsFinished:
+    """One more ε is done for one model: a copy of its results so far, safe to hand over."""
+
+    model_index: int
+    model_name: str
+    eps_index: int
+    snapshot: ModelSweep
 
 
 @dataclass
@@ -56,6 +67,16 @@ class ModelSweep:
     certified_radius: np.ndarray | None = None  # exact, when the model is affine
     onnx_max_abs_diff: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # Kept in memory for the window's detail view, not written to the results file:
+    clean_probs: np.ndarray | None = None  # [n, classes]
+    adv_probs: np.ndarray | None = None  # [n, len(eps), classes]
+    adv_images: np.ndarray | None = None  # float16 [n, len(eps), C, H, W]; None when too large
+
+    def copy(self) -> ModelSweep:
+        """A deep copy: the worker keeps writing into the original."""
+        fields_ = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        fields_["timings"] = dict(self.timings)
+        return ModelSweep(**fields_)
 
     @property
     def partial(self) -> bool:
@@ -134,6 +155,7 @@ class _CleanPass:
         self.model, self.norm = model, norm
         self.pred = np.zeros(n, dtype=np.int64)
         self.conf = np.zeros(n, dtype=np.float64)
+        self.probs = np.zeros((n, model.info.num_classes), dtype=np.float32)
         self.compare_onnx = model.info.backend == "onnx" and model.module is not None
         self.max_diff = 0.0
         self.needs_gradients = needs_gradients
@@ -148,6 +170,7 @@ class _CleanPass:
         probs = _softmax(logits)
         self.pred[positions] = probs.argmax(axis=1)
         self.conf[positions] = probs.max(axis=1)
+        self.probs[positions] = probs
         if self.compare_onnx:
             diff = np.abs(_module_logits(self.model, x) - logits).max()
             self.max_diff = max(self.max_diff, float(diff / max(1.0, np.abs(logits).max())))
@@ -204,8 +227,12 @@ class _AdversarialPass:
         r = self.result
         if k == 0:
             r.adv_pred[:, 0], r.adv_conf[:, 0] = r.clean_pred, r.clean_conf
+            r.adv_probs[:, 0] = r.clean_probs
         else:
             r.adv_pred[:, k], r.adv_conf[:, k] = r.adv_pred[:, k - 1], r.adv_conf[:, k - 1]
+            r.adv_probs[:, k] = r.adv_probs[:, k - 1]
+            if r.adv_images is not None:
+                r.adv_images[:, k] = r.adv_images[:, k - 1]
 
     def batch(self, k: int, positions: np.ndarray, x: np.ndarray, batch_no: int, cancel) -> None:
         r, eps, device = self.result, self.threat.eps[k], self.model.info.device
@@ -226,6 +253,9 @@ class _AdversarialPass:
         probs = _softmax(logits.astype(np.float64))
         pred = probs.argmax(axis=1)
         r.adv_pred[positions, k], r.adv_conf[positions, k] = pred, probs.max(axis=1)
+        r.adv_probs[positions, k] = probs
+        if r.adv_images is not None:
+            r.adv_images[positions, k] = outcome.x_adv.cpu().numpy().astype(np.float16)
         flipped = pred != r.labels[positions]
         r.breaking_eps[positions[flipped]] = eps
 
@@ -262,7 +292,11 @@ def sweep_model(
         adv_pred=np.zeros((n, len(grid)), dtype=np.int64),
         adv_conf=np.zeros((n, len(grid))),
         breaking_eps=np.full(n, np.nan),
+        adv_probs=np.zeros((n, len(grid), model.info.num_classes), dtype=np.float32),
     )
+    shape = dataset.info.shape
+    if n * len(grid) * int(np.prod(shape)) <= KEEP_ADVERSARIAL_VALUES:
+        result.adv_images = np.zeros((n, len(grid), *shape), dtype=np.float16)
     images, name = _Images(dataset, indices), model.info.name
     started = time.perf_counter()
     clean = _CleanPass(model, n, threat.norm, needs_gradients=True)
@@ -271,11 +305,14 @@ def sweep_model(
     for positions in _batches(np.arange(n), batch_size):
         if cancel is not None and cancel():
             raise Cancelled()
-        clean.batch(positions, images.get(positions), labels[positions], int(indices[positions[0]]))
+        x = images.get(positions)
+        clean.batch(positions, x, labels[positions], int(indices[positions[0]]))
+        if result.adv_images is not None:
+            result.adv_images[positions] = x.astype(np.float16)[:, None]
         done += len(positions)
         yield Progress(model_index, name, "clean", None, done, total)
     clean.check_conversion()
-    result.clean_pred, result.clean_conf = clean.pred, clean.conf
+    result.clean_pred, result.clean_conf, result.clean_probs = clean.pred, clean.conf, clean.probs
     result.certified_radius, result.onnx_max_abs_diff = (
         clean.radius,
         (clean.max_diff if clean.compare_onnx else None),
@@ -310,3 +347,4 @@ def _attack_grid(model, threat, result, images, batch_size, cancel, done, total,
         result.timings[f"attack_seconds@{eps:.6g}"] = time.perf_counter() - started
         result.eps_done = k + 1
         yield Progress(model_index, name, "attack", eps, done, total)
+        yield EpsFinished(model_index, name, k, result.copy())

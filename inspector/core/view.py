@@ -1,0 +1,106 @@
+"""The one results model the window's views read: Qt-free, so it is tested without a screen.
+
+It holds the latest snapshot of every model's results (partial while a run goes on), the
+threat model and the dataset. Everything the ε slider changes is a lookup here: statuses,
+headline rates, adversarial predictions at grid point k. No recomputation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inspector.core.data.base import DatasetInfo, ImageDataset
+from inspector.core.metrics import Rates, rates_at, statuses
+from inspector.core.models.base import ModelInfo
+from inspector.core.results import EvaluationResults
+from inspector.core.sweep import ModelSweep
+from inspector.core.threat import ThreatModel
+
+
+@dataclass
+class ModelEntry:
+    info: ModelInfo
+    sweep: ModelSweep | None = None  # None until its clean pass and first ε are done
+
+
+class ResultsView:
+    """Results of one evaluation as the window shows them."""
+
+    def __init__(
+        self,
+        threat: ThreatModel,
+        dataset_info: DatasetInfo,
+        models: list[ModelInfo],
+        dataset: ImageDataset | None = None,
+    ) -> None:
+        self.threat = threat
+        self.dataset_info = dataset_info
+        self.dataset = dataset  # for thumbnails and clean images; None when not at hand
+        self.models = [ModelEntry(info) for info in models]
+
+    @classmethod
+    def from_results(cls, results: EvaluationResults, dataset: ImageDataset | None = None):
+        view = cls(results.threat, results.dataset, [m.info for m in results.models], dataset)
+        for i, m in enumerate(results.models):
+            view.update(i, m.sweep)
+        return view
+
+    @property
+    def eps(self) -> tuple[float, ...]:
+        return self.threat.eps
+
+    def update(self, model_index: int, sweep: ModelSweep) -> None:
+        self.models[model_index].sweep = sweep
+
+    def sweep(self, model_index: int) -> ModelSweep | None:
+        if 0 <= model_index < len(self.models):
+            return self.models[model_index].sweep
+        return None
+
+    def eps_done(self, model_index: int) -> int:
+        s = self.sweep(model_index)
+        return 0 if s is None else s.eps_done
+
+    def rates(self, model_index: int, k: int) -> Rates | None:
+        """Headline numbers of one model at grid point k; None if that ε is not computed yet."""
+        s = self.sweep(model_index)
+        if s is None or k >= s.eps_done:
+            return None
+        return rates_at(s.clean_correct, s.breaking_eps, self.eps[k])
+
+    def statuses(self, model_index: int, k: int) -> np.ndarray | None:
+        s = self.sweep(model_index)
+        if s is None or k >= s.eps_done:
+            return None
+        return statuses(s.clean_correct, s.breaking_eps, self.eps[k])
+
+    def disagreement(self, k: int) -> np.ndarray | None:
+        """Per example: do the models with results at k disagree on the prediction at ε_k?"""
+        preds = [
+            m.sweep.adv_pred[:, k]
+            for m in self.models
+            if m.sweep is not None and k < m.sweep.eps_done
+        ]
+        if len(preds) < 2:
+            return None
+        stacked = np.stack(preds)
+        return (stacked != stacked[0]).any(axis=0)
+
+    def clean_image(self, model_index: int, position: int) -> np.ndarray | None:
+        """The clean image of an example as float32 C×H×W: from the dataset, else from memory."""
+        s = self.sweep(model_index)
+        if s is None:
+            return None
+        if self.dataset is not None:
+            return self.dataset.load(s.indices[position : position + 1])[0]
+        if s.adv_images is not None and self.eps[0] == 0:
+            return s.adv_images[position, 0].astype(np.float32)
+        return None
+
+    def adversarial_image(self, model_index: int, position: int, k: int) -> np.ndarray | None:
+        s = self.sweep(model_index)
+        if s is None or s.adv_images is None or k >= s.eps_done:
+            return None
+        return s.adv_images[position, k].astype(np.float32)

@@ -1,0 +1,114 @@
+"""Starting the window: a display or offscreen, the demo or given files, and automation.
+
+`robustness-inspector gui --demo --run --screenshot PATH` runs the demo to the end, saves
+a PNG of the window and exits 0. With no display (no DISPLAY / WAYLAND_DISPLAY) the window
+runs offscreen, does the same with a default screenshot path, and says so.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEADLESS_SCREENSHOT = Path(tempfile.gettempdir()) / "robustness-inspector" / "demo-window.png"
+
+
+@dataclass
+class GuiOptions:
+    models: list[str] = field(default_factory=list)
+    data: str | None = None
+    demo: bool = False
+    run: bool = False
+    screenshot: str | None = None
+    device: str = "auto"
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def prepare_headless(options: GuiOptions) -> GuiOptions:
+    """No screen: say so, run offscreen, and leave a screenshot whose path is printed."""
+    if has_display() or os.environ.get("QT_QPA_PLATFORM"):
+        return options
+    print(
+        "robustness-inspector: no display (DISPLAY and WAYLAND_DISPLAY are unset): running "
+        "offscreen to the end and saving a screenshot",
+        file=sys.stderr,
+    )
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    options.run = True
+    options.demo = options.demo or not options.models
+    options.screenshot = options.screenshot or str(HEADLESS_SCREENSHOT)
+    return options
+
+
+def run_gui(options: GuiOptions) -> int:
+    options = prepare_headless(options)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.gui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Robustness Inspector")
+    apply_theme(app)
+    from inspector.gui.main_window import MainWindow
+
+    window = MainWindow(device=options.device)
+    _open_initial(window, options)
+    window.show()
+    exit_code = {"code": 0}
+    if options.run:
+        if options.screenshot:
+            window.resize(1600, 1000)  # the same framing for every automated screenshot
+        _automate(app, window, options, exit_code)
+        QTimer.singleShot(0, window.run)
+    code = app.exec()
+    return exit_code["code"] or code
+
+
+def _open_initial(window, options: GuiOptions) -> None:
+    from inspector.core.demo import DEMO_THREAT
+
+    window.setup.set_threat(DEMO_THREAT)
+    if options.demo or (not options.models and not options.data):
+        window.load_demo(DEMO_THREAT)
+        return
+    if options.data:
+        window.open_data(options.data)
+    for path in options.models:
+        window.add_model(path)
+
+
+def _automate(app, window, options: GuiOptions, exit_code: dict) -> None:
+    """After the run: screenshot, print where it is, quit; a failure exits with code 2."""
+    from PySide6.QtCore import QTimer
+
+    def finish(_results=None) -> None:
+        QTimer.singleShot(200, save_and_quit)
+
+    def save_and_quit() -> None:
+        if options.screenshot:
+            path = Path(options.screenshot)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(path))
+            print(f"screenshot written to {path}")
+        app.quit()
+
+    def failed(message: str, _details: str) -> None:
+        print(f"robustness-inspector: error: {message}", file=sys.stderr)
+        exit_code["code"] = 2
+        app.quit()
+
+    window.runner.finished.connect(finish)
+    window.runner.failed.connect(failed)
+    if not window.models or window.dataset is None:
+        exit_code["code"] = 2
+        print(
+            "robustness-inspector: error: nothing to run (no model or no dataset)", file=sys.stderr
+        )
+        QTimer.singleShot(0, app.quit)

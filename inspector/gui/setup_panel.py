@@ -1,0 +1,223 @@
+"""The set-up panel: models, dataset, threat model, Run and Cancel, progress.
+
+It only collects choices and shows state; the main window acts on its signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.data.base import DatasetInfo
+from inspector.core.models.base import LoadedModel
+from inspector.core.sweep import Progress
+from inspector.core.threat import ATTACKS, NORMS, ThreatModel, format_eps
+
+NORM_LABELS = {"linf": "L∞", "l2": "L2"}
+ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD"}
+
+
+def _model_line(model: LoadedModel) -> str:
+    i = model.info
+    return f"{i.name}\n   {i.backend} · {i.device} · {i.num_classes} classes"
+
+
+class SetupPanel(QWidget):
+    """Choices for the next run; emits what the user asks for."""
+
+    addModelRequested = Signal()
+    removeModelRequested = Signal(int)
+    renameModelRequested = Signal(int)
+    openDatasetRequested = Signal()
+    runRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._models_box())
+        layout.addWidget(self._dataset_box())
+        layout.addWidget(self._threat_box())
+        layout.addLayout(self._run_row())
+        self.progress = QProgressBar(objectName="progressBar")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress_text = QLabel("Ready.", objectName="progressText")
+        self.progress_text.setWordWrap(True)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_text)
+        layout.addStretch(1)
+        self._update_enabled()
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _models_box(self) -> QGroupBox:
+        box = QGroupBox("Models")
+        v = QVBoxLayout(box)
+        self.model_list = QListWidget(objectName="modelList")
+        self.model_list.setToolTip("The classifiers to compare; each is attacked separately.")
+        v.addWidget(self.model_list)
+        row = QHBoxLayout()
+        add = QPushButton("Add…", objectName="addModelButton")
+        add.setToolTip("Open a .pt2, TorchScript .pt/.ts or .onnx model (Ctrl+O)")
+        add.clicked.connect(self.addModelRequested)
+        self.remove_button = QPushButton("Remove", objectName="removeModelButton")
+        self.remove_button.clicked.connect(
+            lambda: self.removeModelRequested.emit(self.model_list.currentRow())
+        )
+        self.rename_button = QPushButton("Rename…", objectName="renameModelButton")
+        self.rename_button.clicked.connect(
+            lambda: self.renameModelRequested.emit(self.model_list.currentRow())
+        )
+        for b in (add, self.remove_button, self.rename_button):
+            row.addWidget(b)
+        v.addLayout(row)
+        self.model_list.currentRowChanged.connect(lambda _: self._update_enabled())
+        return box
+
+    def _dataset_box(self) -> QGroupBox:
+        box = QGroupBox("Dataset")
+        v = QVBoxLayout(box)
+        self.dataset_label = QLabel("No dataset.", objectName="datasetLabel")
+        self.dataset_label.setWordWrap(True)
+        v.addWidget(self.dataset_label)
+        open_button = QPushButton("Open Dataset…", objectName="openDatasetButton")
+        open_button.clicked.connect(self.openDatasetRequested)
+        v.addWidget(open_button)
+        return box
+
+    def _threat_box(self) -> QGroupBox:
+        box = QGroupBox("Threat model")
+        form = QFormLayout(box)
+        self.norm = QComboBox(objectName="normCombo")
+        for n in NORMS:
+            self.norm.addItem(NORM_LABELS[n], n)
+        self.attack = QComboBox(objectName="attackCombo")
+        for a in ATTACKS:
+            self.attack.addItem(ATTACK_LABELS[a], a)
+        self.attack.setCurrentIndex(ATTACKS.index("pgd"))
+        self.eps_max = QDoubleSpinBox(objectName="epsMax", decimals=4, minimum=0.0001)
+        self.eps_max.setRange(0.0001, 10.0)
+        self.eps_max.setSingleStep(1 / 255)
+        self.eps_max.setToolTip("Largest ε, in pixel units of images scaled to [0, 1]")
+        self.grid = QSpinBox(objectName="gridPoints", minimum=2, maximum=64)
+        self.grid.setToolTip("Number of ε values from 0 to the maximum, evenly spaced")
+        self.steps = QSpinBox(objectName="steps", minimum=1, maximum=10_000)
+        self.restarts = QSpinBox(objectName="restarts", minimum=1, maximum=100)
+        self.seed = QSpinBox(objectName="seed", minimum=0, maximum=2**31 - 1)
+        for label, widget in (
+            ("Norm", self.norm),
+            ("Attack", self.attack),
+            ("ε maximum", self.eps_max),
+            ("ε grid points", self.grid),
+            ("Steps", self.steps),
+            ("Restarts", self.restarts),
+            ("Seed", self.seed),
+        ):
+            form.addRow(label, widget)
+        self.attack.currentIndexChanged.connect(lambda _: self._update_enabled())
+        return box
+
+    def _run_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run", objectName="runButton")
+        self.run_button.setToolTip("Attack every model over the ε grid (Ctrl+R)")
+        self.run_button.clicked.connect(self.runRequested)
+        self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
+        self.cancel_button.setToolTip("Stop the run; finished ε values are kept (Esc)")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        return row
+
+    # -- state ----------------------------------------------------------------------------
+
+    def set_threat(self, threat: ThreatModel) -> None:
+        self.norm.setCurrentIndex(NORMS.index(threat.norm))
+        self.attack.setCurrentIndex(ATTACKS.index(threat.attack))
+        self.eps_max.setValue(max(threat.eps))
+        self.grid.setValue(len(threat.eps))
+        self.steps.setValue(threat.steps)
+        self.restarts.setValue(threat.restarts)
+        self.seed.setValue(threat.seed)
+
+    def threat(self) -> ThreatModel:
+        """The threat model the controls describe: an evenly spaced grid from 0 to the max."""
+        top, n = self.eps_max.value(), self.grid.value()
+        eps = tuple(round(top * i / (n - 1), 10) for i in range(n))
+        return ThreatModel(
+            norm=self.norm.currentData(),
+            eps=eps,
+            attack=self.attack.currentData(),
+            steps=self.steps.value(),
+            restarts=self.restarts.value(),
+            seed=self.seed.value(),
+        )
+
+    def set_models(self, models: list[LoadedModel]) -> None:
+        current = self.model_list.currentRow()
+        self.model_list.clear()
+        for m in models:
+            item = QListWidgetItem(_model_line(m))
+            item.setToolTip("\n".join((m.info.path, *m.info.notes)))
+            self.model_list.addItem(item)
+        self.model_list.setCurrentRow(min(max(current, 0), len(models) - 1))
+        self._update_enabled()
+
+    def set_dataset(self, info: DatasetInfo | None) -> None:
+        if info is None:
+            self.dataset_label.setText("No dataset.")
+        else:
+            shape = "×".join(map(str, info.shape))
+            self.dataset_label.setText(
+                f"<b>{info.spec}</b><br>{info.size} images · {shape} · "
+                f"{len(info.class_names)} classes"
+            )
+        self._update_enabled()
+
+    def set_running(self, running: bool) -> None:
+        self._running = running
+        self._update_enabled()
+
+    def show_progress(self, event: Progress, rate: float, eta: float) -> None:
+        self.progress.setValue(int(1000 * event.done / max(1, event.total)))
+        eps = format_eps(event.eps or 0.0)
+        what = "clean pass" if event.phase == "clean" else f"attack at ε = {eps}"
+        eta_s = int(eta)
+        self.progress_text.setText(
+            f"{event.model_name}: {what} · {rate:,.0f} examples/s · "
+            f"ETA {eta_s // 60}:{eta_s % 60:02d}"
+        )
+
+    def _update_enabled(self) -> None:
+        running = getattr(self, "_running", False)
+        has_models = self.model_list.count() > 0
+        has_data = self.dataset_label.text() != "No dataset."
+        self.run_button.setEnabled(not running and has_models and has_data)
+        why = "" if has_models and has_data else "Add a model and open a dataset first"
+        self.run_button.setToolTip(why or "Attack every model over the ε grid (Ctrl+R)")
+        self.cancel_button.setEnabled(running)
+        self.remove_button.setEnabled(not running and self.model_list.currentRow() >= 0)
+        self.rename_button.setEnabled(self.model_list.currentRow() >= 0)
+        fgsm = self.attack.currentData() == "fgsm"
+        for w in (self.steps, self.restarts):
+            w.setEnabled(not fgsm and not running)
+            w.setToolTip(
+                "FGSM is a single step of size ε: steps and restarts do not apply" if fgsm else ""
+            )
+        for w in (self.norm, self.attack, self.eps_max, self.grid, self.seed):
+            w.setEnabled(not running)
