@@ -36,7 +36,7 @@ COLUMNS = (
     "adversarial prediction",
     "status",
     "breaking ε",
-    "models disagree",
+    "disagree",
 )
 THUMB, INDEX, TRUE, CLEAN, ADV, STATUS, BREAKING, DISAGREE = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
