@@ -29,6 +29,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
+from inspector.core.refine import can_refine, refine_evaluation, widen_to
 from inspector.core.results import EvaluationResults, library_versions
 from inspector.core.sweep import EpsFinished, Progress
 from inspector.core.threat import ThreatModel
@@ -233,6 +234,9 @@ class MainWindow(QMainWindow):
         except InspectorError as exc:
             self.show_error(str(exc))
             return
+        if self._refinable(threat):
+            self._refine(threat)
+            return
         request = EvaluationRequest(
             models=tuple(ModelRequest(m.info.path, m.info.name) for m in self.models),
             data=self.dataset.info.spec,
@@ -244,12 +248,45 @@ class MainWindow(QMainWindow):
             threat.with_examples(n), self.dataset.info, [m.info for m in self.models], self.dataset
         )
         self.results = None
+        self._show_view()
+        self._start_clock()
+        self.runner.start(list(self.models), self.dataset, request)
+
+    def _refinable(self, threat: ThreatModel) -> bool:
+        """A finished run of the same models and data whose grid the new one extends."""
+        r = self.results
+        return (
+            r is not None
+            and not r.partial
+            and self.dataset is not None
+            and r.dataset == self.dataset.info
+            and [m.info for m in r.models] == [m.info for m in self.models]
+            and can_refine(r.threat, threat)
+        )
+
+    def _refine(self, threat: ThreatModel) -> None:
+        """Compute only the new ε values, in the background; the old results stay shown."""
+        previous = self.results
+        self.view = ResultsView.from_results(previous, self.dataset)
+        self.view.threat = threat.with_examples(previous.threat.num_examples or 0)
+        for i, m in enumerate(previous.models):
+            self.view.update(i, widen_to(m.sweep, tuple(threat.eps)))  # old points meanwhile
+        self._show_view()
+        self._start_clock()
+        self.statusBar().showMessage("Refining the ε grid: only the new ε values are attacked.")
+        models, dataset = list(self.models), self.dataset
+        self.runner.start_work(
+            lambda cancel: refine_evaluation(models, dataset, previous, threat, cancel=cancel)
+        )
+
+    def _show_view(self) -> None:
         for panel in (self.examples, self.detail, self.eps_bar, self.tradeoff, self.frontier):
             panel.set_view(self.view)
         self._on_eps_index(self.eps_bar.eps_index)
+
+    def _start_clock(self) -> None:
         self._run_started = self._model_started = time.perf_counter()
         self._progress_model = 0
-        self.runner.start(list(self.models), self.dataset, request)
 
     def cancel(self) -> None:
         if self.runner.running:

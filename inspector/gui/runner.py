@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import GeneratorWorker, create_worker
@@ -43,15 +44,19 @@ class EvaluationRunner(QObject):
     def start(
         self, models: list[LoadedModel], dataset: ImageDataset, request: EvaluationRequest
     ) -> None:
+        self.start_work(lambda cancel: evaluate_models(models, dataset, request, cancel=cancel))
+
+    def start_work(self, make_items: Callable[[Callable[[], bool]], Iterator[object]]) -> None:
+        """Run any core generator that ends with EvaluationResults (e.g. a grid refinement)."""
         if self._worker is not None:
             return
         self._cancel.clear()
         cancel = self._cancel.is_set
 
         def work():
-            yield from evaluate_models(models, dataset, request, cancel=cancel)
+            yield from make_items(cancel)
 
-        worker = create_worker(work, _start_thread=False)
+        worker = create_worker(work, _start_thread=False, _ignore_errors=True)  # errors: _on_error
         worker.yielded.connect(self._on_item)
         worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)
