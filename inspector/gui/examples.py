@@ -40,6 +40,17 @@ COLUMNS = (
 )
 THUMB, INDEX, TRUE, CLEAN, ADV, STATUS, BREAKING, DISAGREE = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+EPS_COLUMNS = (ADV, STATUS, DISAGREE)  # their values follow the ε slider
+RESULT_COLUMNS = (*EPS_COLUMNS, BREAKING)  # theirs change as a run finishes more ε values
+DATA_ROLES = frozenset(
+    (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole,
+        SORT_ROLE,
+    )
+)
 STATUS_ORDER = {NATURAL_ERROR: 0, BOUNDARY_ERROR: 1, ROBUST: 2}
 THUMB_SIZE = 32
 
@@ -50,6 +61,10 @@ HEADER_TIPS = {
     BREAKING: "The smallest ε on the grid at which the attack flipped this example.",
     DISAGREE: "Whether the loaded models predict different classes for this example at ε.",
 }
+
+
+def adversarial_header(eps: float) -> str:
+    return f"adversarial @ ε={format_eps(eps)}"
 
 
 class ExamplesModel(QAbstractTableModel):
@@ -64,10 +79,14 @@ class ExamplesModel(QAbstractTableModel):
         self._disagree: np.ndarray | None = None
         self._thumbs: dict[int, object] = {}
         self._rows = 0  # what Qt was last told: the view may already hold more rows
+        self._keys: dict[int, list] = {}  # sort keys per column, for the current data
+        self.version = 0  # bumped whenever the data change (the filter caches its mask on it)
 
     def set_view(self, view: ResultsView | None) -> None:
         self.beginResetModel()
         self.view, self._thumbs = view, {}
+        if view is not None:  # the new grid may be shorter than the last one
+            self.k = min(self.k, len(view.eps) - 1)
         self._recompute()
         self._rows = self._count()
         self.endResetModel()
@@ -103,6 +122,8 @@ class ExamplesModel(QAbstractTableModel):
         return None if self.view is None else self.view.sweep(self.model_index)
 
     def _recompute(self) -> None:
+        self.version += 1
+        self._keys = {}
         s = self._sweep()
         if s is None:
             self._status = self._disagree = None
@@ -129,13 +150,15 @@ class ExamplesModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             if section == ADV and self.view is not None:
-                return f"adversarial @ ε={format_eps(self.view.eps[self.k])}"
+                return adversarial_header(self.view.eps[self.k])
             return COLUMNS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return HEADER_TIPS.get(section)
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if role not in DATA_ROLES:  # most of the roles a view asks for, cell by cell
+            return None
         s = self._sweep()
         if s is None or not index.isValid():
             return None
@@ -178,17 +201,53 @@ class ExamplesModel(QAbstractTableModel):
         return None
 
     def _sort_key(self, s, row: int, col: int):
+        return self.sort_keys(col)[row]
+
+    def sort_keys(self, col: int) -> list:
+        """Every row's sort key in one column, computed at once (sorting asks per pair)."""
+        keys = self._keys.get(col)
+        if keys is None:
+            keys = self._keys[col] = self._sort_array(col).tolist()
+        return keys
+
+    def _sort_array(self, col: int) -> np.ndarray:
+        s = self._sweep()
+        if s is None:
+            return np.arange(self._rows)
         k = min(self.k, max(s.eps_done - 1, 0))
-        keys = {
-            INDEX: int(s.indices[row]),
-            TRUE: int(s.labels[row]),
-            CLEAN: float(s.clean_conf[row]),
-            ADV: float(s.adv_conf[row, k]),
-            STATUS: STATUS_ORDER.get(self.status_at(row) or "", 3),
-            BREAKING: math.inf if math.isnan(s.breaking_eps[row]) else float(s.breaking_eps[row]),
-            DISAGREE: int(self._disagree[row]) if self._disagree is not None else 0,
-        }
-        return keys.get(col, row)
+        if col == INDEX:
+            return s.indices
+        if col == TRUE:
+            return s.labels
+        if col == CLEAN:
+            return s.clean_conf
+        if col == ADV:
+            return s.adv_conf[:, k]
+        if col == STATUS:
+            order = np.full(len(s.indices), 3)
+            if self._status is not None:
+                for status, rank in STATUS_ORDER.items():
+                    order[self._status == status] = rank
+            return order
+        if col == BREAKING:
+            return np.nan_to_num(s.breaking_eps, nan=math.inf)
+        if col == DISAGREE and self._disagree is not None:
+            return self._disagree.astype(int)
+        return np.zeros(len(s.indices), dtype=int) if col == DISAGREE else np.arange(len(s.indices))
+
+    def accepted(self, status, true_class, predicted_class) -> list[bool]:
+        """Which rows pass the filters, for every row at once."""
+        s = self._sweep()
+        if s is None:
+            return [False] * self._rows
+        mask = np.ones(len(s.indices), dtype=bool)
+        if status is not None:
+            mask &= False if self._status is None else self._status == status
+        if true_class is not None:
+            mask &= s.labels == true_class
+        if predicted_class is not None and s.eps_done:
+            mask &= s.adv_pred[:, min(self.k, s.eps_done - 1)] == predicted_class
+        return mask.tolist()
 
     def _thumb(self, row: int):
         if row not in self._thumbs:
@@ -198,34 +257,80 @@ class ExamplesModel(QAbstractTableModel):
 
 
 class ExamplesFilter(QSortFilterProxyModel):
-    """Status filter (all / boundary errors / natural errors / robust) and class filters."""
+    """Status filter (all / boundary errors / natural errors / robust) and class filters.
+
+    Not dynamic: on 10,000 rows, Qt's own re-check of every changed row (a Python call to
+    filterAcceptsRow and two to lessThan per row) made each slider move cost ~1 s. The panel
+    calls `update_after(...)` instead, which re-filters and re-sorts only when the change
+    can affect which rows pass or their order; the filter mask and the sort keys are
+    computed with numpy, once per change, and only looked up per row.
+    """
 
     def __init__(self, source: ExamplesModel) -> None:
         super().__init__()
         self.setSourceModel(source)
         self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(False)
         self.status: str | None = None
         self.true_class: int | None = None
         self.predicted_class: int | None = None
+        self._source = source
+        self._mask: list[bool] = []
+        self._mask_version = -1  # the source's data version the mask was computed for
+        self.wanted: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # as asked
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort as the table asks; by dataset index upwards is the source's own row order,
+        so then the rows are left in that order: no comparisons, and rows that start to pass
+        a filter go in at their place without any either."""
+        self.wanted = (column, order)
+        super().sort(-1 if self._source_order() else column, order)
+
+    def resort(self) -> None:
+        """After new data: whether the source's order is still the one asked may change."""
+        self.sort(*self.wanted)
 
     def set_filters(self, status=None, true_class=None, predicted_class=None) -> None:
         self.status, self.true_class, self.predicted_class = status, true_class, predicted_class
-        self.invalidateFilter()
+        self._mask_version = -1
+        self.invalidate()  # not invalidateFilter: undynamic, it would insert rows unsorted
+
+    def update_after(self, columns: tuple[int, ...]) -> None:
+        """The source's values in `columns` changed: re-filter and re-sort if that matters."""
+        if self.wanted[0] in columns:
+            self.invalidate()  # re-filters and re-sorts, a Python lessThan per comparison
+        elif self.status is not None or self.predicted_class is not None:
+            if self.sortColumn() < 0:  # in source order: rows that now pass go in at their place
+                self._refilter_rows()
+            else:
+                self.invalidate()
+
+    def _source_order(self) -> bool:
+        """Whether the order asked for is the source's: unsorted, or by dataset index upwards."""
+        column, order = self.wanted
+        if column < 0:
+            return True
+        if column != INDEX or order != Qt.SortOrder.AscendingOrder:
+            return False
+        s = self.sourceModel()._sweep()
+        return s is None or bool(np.all(np.diff(s.indices) >= 0))
+
+    def _refilter_rows(self) -> None:
+        if hasattr(self, "endFilterChange"):  # Qt ≥ 6.10, which deprecates invalidateRowsFilter
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        source: ExamplesModel = self.sourceModel()
-        s = source._sweep()
-        if s is None:
-            return False
-        if self.status is not None and source.status_at(row) != self.status:
-            return False
-        if self.true_class is not None and int(s.labels[row]) != self.true_class:
-            return False
-        if self.predicted_class is not None and s.eps_done:
-            k = min(source.k, s.eps_done - 1)
-            if int(s.adv_pred[row, k]) != self.predicted_class:
-                return False
-        return True
+        if self._mask_version != self._source.version:  # new data or filters: a new mask
+            self._mask = self._source.accepted(self.status, self.true_class, self.predicted_class)
+            self._mask_version = self._source.version
+        return self._mask[row]
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        keys = self.sourceModel().sort_keys(left.column())
+        return keys[left.row()] < keys[right.row()]
 
 
 STATUS_FILTERS = (
@@ -257,7 +362,13 @@ class ExamplesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 4)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns are fitted to their contents when new data arrive (_fit_columns), not on
+        # every ε move: ResizeToContents re-measured 1,000 rows of every column (~60,000
+        # Python data() calls, most of a slider move's time) at each change of data or header.
+        # At most 50 rows are measured (more than a screen); 0 would mean every row once the
+        # table is hidden.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setResizeContentsPrecision(50)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         layout.addWidget(self.table)
@@ -307,16 +418,22 @@ class ExamplesPanel(QWidget):
             combo.blockSignals(False)
         self.source.model_index = 0
         self.source.set_view(view)
+        self.proxy.resort()
         self._apply_filters()
+        self._fit_columns()
 
     def refresh(self) -> None:
+        rows = self.source.rowCount()
         self.source.refresh()
-        self.proxy.invalidateFilter()
+        if self.source.rowCount() != rows:  # the first results: a model reset
+            self.proxy.resort()
+            self._fit_columns()
+        self.proxy.update_after(RESULT_COLUMNS)
         self._update_count()
 
     def set_eps_index(self, k: int) -> None:
         self.source.set_eps_index(k)
-        self.proxy.invalidateFilter()
+        self.proxy.update_after(EPS_COLUMNS)
         self.source.headerDataChanged.emit(Qt.Orientation.Horizontal, ADV, ADV)
         self._update_count()
 
@@ -350,13 +467,24 @@ class ExamplesPanel(QWidget):
         )
         self._update_count()
 
+    def _fit_columns(self) -> None:
+        """Fit every column to its contents, the ε column to its header at any grid point."""
+        self.table.resizeColumnsToContents()
+        view = self.source.view
+        if view is not None:
+            header = self.table.horizontalHeader()
+            metrics = header.fontMetrics()
+            text = max((adversarial_header(e) for e in view.eps), key=metrics.horizontalAdvance)
+            room = metrics.horizontalAdvance(text) + 3 * metrics.height()  # margins, sort arrow
+            header.resizeSection(ADV, max(header.sectionSize(ADV), room))
+
     def _update_count(self) -> None:
         self.count_label.setText(f"{self.proxy.rowCount()} of {self.source.rowCount()}")
 
     def _on_model(self, i: int) -> None:
         if i >= 0:
-            self.source.set_model_index(i)
-            self.proxy.invalidateFilter()
+            self.source.set_model_index(i)  # a model reset: the proxy filters and sorts anew
+            self.proxy.resort()
             self._update_count()
             self.modelChanged.emit(i)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -62,6 +62,10 @@ class MainWindow(QMainWindow):
         self._run_started = self._model_started = 0.0
         self._progress_model = 0
         self.runner = EvaluationRunner(self)
+        # New results refresh the panels once per burst: the GUI thread may find several
+        # finished ε values queued at once, and each refresh costs tens of milliseconds.
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self._refresh_views)
         self._build_panels()
         self._build_menus()
         self._connect()
@@ -306,11 +310,14 @@ class MainWindow(QMainWindow):
             return
         first = self.view.sweep(event.model_index) is None
         self.view.update(event.model_index, event.snapshot)
-        self._refresh_views()
-        if first and event.model_index == 0:
+        if first and event.model_index == 0:  # the rows appear: show them and select one
+            self._refresh_views()
             self.examples.step(0)
+        else:
+            self._refresh_timer.start()
 
     def _refresh_views(self) -> None:
+        self._refresh_timer.stop()
         self.examples.refresh()
         self.eps_bar.refresh()
         self.tradeoff.refresh()
@@ -380,14 +387,14 @@ class MainWindow(QMainWindow):
         )
 
     def _remember(self, key: str, value: str) -> None:
-        items = [v for v in (self.settings.value(key, []) or []) if v != value]
+        items = [v for v in self.settings.value(key, [], type=list) if v != value]
         self.settings.setValue(key, [value, *items][:RECENT_MAX])
         self._rebuild_recent()
 
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         for key, opener in (("recentModels", self.add_model), ("recentDatasets", self.open_data)):
-            for value in self.settings.value(key, []) or []:
+            for value in self.settings.value(key, [], type=list):  # 1 item reads back as str
                 action = self.recent_menu.addAction(value)
                 action.triggered.connect(lambda _=False, v=value, o=opener: o(v))
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())

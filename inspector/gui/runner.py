@@ -75,6 +75,7 @@ class EvaluationRunner(QObject):
             return
         self._cancel.set()
         worker.await_workers(timeout_ms)
+        self._on_finished()  # the thread is done; its queued `finished` may never be delivered
 
     def _on_item(self, item: object) -> None:
         if isinstance(item, Progress):
@@ -92,5 +93,7 @@ class EvaluationRunner(QObject):
             self.failed.emit(f"the evaluation failed: {type(exc).__name__}: {exc}", details)
 
     def _on_finished(self) -> None:
+        if self._worker is None:
+            return  # already handled by shutdown()
         self._worker = None
         self.runningChanged.emit(False)

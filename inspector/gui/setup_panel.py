@@ -5,6 +5,8 @@ It only collects choices and shows state; the main window acts on its signals.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +31,9 @@ from inspector.core.threat import ATTACKS, NORMS, ThreatModel, format_eps
 
 NORM_LABELS = {"linf": "L∞", "l2": "L2"}
 ATTACK_LABELS = {"fgsm": "FGSM", "pgd": "PGD"}
+# QProgressBar.setValue repaints synchronously, and with it everything else waiting to be
+# painted: at one call per batch of examples that stalled the window. 10 updates a second.
+PROGRESS_INTERVAL = 0.1
 
 
 def _model_line(model: LoadedModel) -> str:
@@ -56,6 +61,7 @@ class SetupPanel(QWidget):
         self.progress = QProgressBar(objectName="progressBar")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self._progress_shown = 0.0
         self.progress_text = QLabel("Ready.", objectName="progressText")
         self.progress_text.setWordWrap(True)
         layout.addWidget(self.progress)
@@ -194,6 +200,10 @@ class SetupPanel(QWidget):
         self._update_enabled()
 
     def show_progress(self, event: Progress, rate: float, eta: float) -> None:
+        now = time.monotonic()
+        if event.done < event.total and now - self._progress_shown < PROGRESS_INTERVAL:
+            return  # the last event of a model's sweep is always shown
+        self._progress_shown = now
         self.progress.setValue(int(1000 * event.done / max(1, event.total)))
         eps = format_eps(event.eps or 0.0)
         what = "clean pass" if event.phase == "clean" else f"attack at ε = {eps}"

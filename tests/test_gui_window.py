@@ -1,0 +1,398 @@
+"""The whole window on the real demo: its numbers are the core's, and it survives misuse.
+
+Every number the window shows is compared with `run_to_end` on the same request (same
+models, data and threat model): the attacks are seeded per (seed, ε, batch), so the two
+runs agree exactly. Most tests use a small threat model (5 ε values, PGD-5: well under a
+second per run); the cancel and close tests use PGD-200 so that a run is still going when
+they act. The subprocess test runs the real demo as a user would.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import export_pt2
+from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QTableView,
+    QWidget,
+)
+
+from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
+from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
+from inspector.core.metrics import BOUNDARY_ERROR, statuses
+from inspector.core.results import EvaluationResults
+from inspector.core.threat import ThreatModel
+from inspector.gui.examples import INDEX, STATUS
+from inspector.gui.main_window import MainWindow
+
+# An even grid, as the set-up panel builds them (it only knows a maximum and a count).
+SMALL = replace(DEMO_THREAT, eps=(0.0, 0.05, 0.1, 0.15, 0.2), steps=5)
+SLOW = replace(DEMO_THREAT, steps=200)  # seconds per ε: still running when a test acts
+RUN_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _private_settings(tmp_path_factory):
+    """The window's QSettings (geometry, recent files) go to a temporary folder."""
+    folder = str(tmp_path_factory.mktemp("settings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_widgets(request, qapp):
+    """Fail a test that leaves top-level widgets behind (after pytest-qt closed its own).
+
+    pyqtgraph's context menus are parentless and owned by Python objects in reference
+    cycles, hence the garbage collection before counting.
+    """
+    before = set(QApplication.topLevelWidgets())
+    failed_before = request.session.testsfailed
+    yield
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    if request.session.testsfailed > failed_before:
+        return  # a failed test's traceback keeps its widgets alive: nothing more to learn
+    left = [w for w in QApplication.topLevelWidgets() if w not in before]
+    if left:
+        names = ", ".join(f"{type(w).__name__}({w.objectName()!r})" for w in left)
+        for w in left:
+            w.close()
+            w.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        pytest.fail(f"top-level widgets left behind: {names}")
+
+
+def demo_window(qtbot) -> MainWindow:
+    """The demo loaded (3 models, 360 digits), set to the small threat model.
+
+    Not a fixture: pytest would hold the window until after the leak check has run.
+    """
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.load_demo(DEMO_THREAT)
+    w.setup.set_threat(SMALL)
+    w.show()
+    qtbot.waitExposed(w)
+    assert len(w.models) == 3 and w.dataset is not None
+    return w
+
+
+def run_to_finish(qtbot, window: MainWindow, timeout: int = RUN_TIMEOUT_MS) -> EvaluationResults:
+    with qtbot.waitSignal(window.runner.finished, timeout=timeout) as blocker:
+        window.run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    results = blocker.args[0]
+    assert window.results is results
+    return results
+
+
+@functools.cache
+def core_results(threat: ThreatModel) -> EvaluationResults:
+    """The core alone on the demo: what every number in the window must equal."""
+    models = tuple(ModelRequest(str(p)) for p in demo_model_paths())
+    return run_to_end(EvaluationRequest(models=models, data=DEMO_DATA, threat=threat))
+
+
+HEADLINE = re.compile(
+    r"^(?P<name>.+?): clean (?P<clean>[\d.]+)% · robust ≤ (?P<robust>[\d.]+)% · "
+    r"boundary errors (?P<boundary>[\d.]+)%$"
+)
+
+
+def headline_numbers(window: MainWindow) -> dict[str, tuple[float, float, float]]:
+    """The headline label parsed back: name → (clean, robust, boundary) in percent."""
+    found = {}
+    for line in window.eps_bar.headline.text().split("<br>"):
+        match = HEADLINE.match(re.sub(r"<[^>]+>", "", line))
+        assert match, f"unexpected headline line {line!r}"
+        found[match["name"]] = tuple(float(match[key]) for key in ("clean", "robust", "boundary"))
+    return found
+
+
+def assert_headline_is_core(window: MainWindow, core: EvaluationResults, k: int) -> None:
+    numbers = headline_numbers(window)
+    assert list(numbers) == [m.info.name for m in core.models]
+    text = window.eps_bar.headline.text()
+    for m in core.models:
+        r = m.sweep.curve()[k]
+        expected = (r.clean_accuracy, r.robust_accuracy, r.boundary_error_rate)
+        assert numbers[m.info.name] == pytest.approx([100 * v for v in expected], abs=0.051)
+        assert (
+            f"clean {r.clean_accuracy:.1%} · robust ≤ {r.robust_accuracy:.1%} · "
+            f"boundary errors {r.boundary_error_rate:.1%}"
+        ) in text
+
+
+def test_demo_run_matches_the_core(qtbot):
+    window = demo_window(qtbot)
+    threat = window.setup.threat()
+    assert threat.eps == SMALL.eps and threat.steps == SMALL.steps
+    results = run_to_finish(qtbot, window)
+    core = core_results(threat)
+    assert not results.partial
+    assert [m.info.name for m in results.models] == [m.info.name for m in core.models]
+    for i, (mine, ref) in enumerate(zip(results.models, core.models, strict=True)):
+        assert mine.sweep.eps_done == len(threat.eps)
+        assert mine.sweep.curve() == ref.sweep.curve()  # exact: same seeds, same arithmetic
+        np.testing.assert_array_equal(mine.sweep.breaking_eps, ref.sweep.breaking_eps)
+        np.testing.assert_array_equal(mine.sweep.clean_pred, ref.sweep.clean_pred)
+        for k in range(len(threat.eps)):
+            assert window.view.rates(i, k) == ref.sweep.curve()[k]
+    k = window.eps_bar.eps_index
+    assert k == len(threat.eps) // 2
+    assert_headline_is_core(window, core, k)
+    # the numbers are not trivially equal: the models differ and attacks do break examples
+    robust = [m.sweep.curve()[k].robust_accuracy for m in core.models]
+    assert len(set(robust)) == 3 and min(robust) < max(m.sweep.clean_accuracy for m in core.models)
+    assert "complete" in window.statusBar().currentMessage()
+
+
+def test_cancel_stops_within_a_second_and_keeps_finished_eps(qtbot):
+    window = demo_window(qtbot)
+    window.setup.set_threat(SLOW)
+    arrived: list[float] = []
+    window.runner.finished.connect(lambda _r: arrived.append(time.perf_counter()))
+    with qtbot.waitSignal(window.runner.epsFinished, timeout=RUN_TIMEOUT_MS):
+        window.run()
+    assert window.runner.running and window.setup.cancel_button.isEnabled()
+    with qtbot.waitSignal(window.runner.runningChanged, timeout=5000) as stopped:
+        cancelled_at = time.perf_counter()
+        window.setup.cancel_button.click()
+    assert stopped.args == [False]
+    assert len(arrived) == 1
+    latency = arrived[0] - cancelled_at
+    assert latency < 1.0, f"finished arrived {latency:.2f} s after cancel"
+    results = window.results
+    assert results is not None
+    assert results.partial or len(results.models) < len(window.models)
+    assert len(results.models) >= 1
+    kept = results.models[0].sweep
+    assert 1 <= kept.eps_done < len(SLOW.eps)
+    assert window.view.eps_done(0) == kept.eps_done
+    assert window.view.rates(0, 0) == kept.curve()[0]
+    assert window.view.rates(0, kept.eps_done) is None  # the unfinished ε is not shown
+    assert "partial" in window.statusBar().currentMessage()
+    # still usable: Run is enabled again, Cancel is not, and a new run completes
+    assert window.setup.run_button.isEnabled() and not window.setup.cancel_button.isEnabled()
+    assert window.run_action.isEnabled() and not window.cancel_action.isEnabled()
+    window.setup.set_threat(SMALL)
+    again = run_to_finish(qtbot, window)
+    assert not again.partial and len(again.models) == 3
+
+
+def test_boundary_error_filter_is_the_core_set(qtbot):
+    window = demo_window(qtbot)
+    results = run_to_finish(qtbot, window)
+    slider, examples = window.eps_bar.slider, window.examples
+    examples.select_status(BOUNDARY_ERROR)
+    assert examples.status_combo.currentData() == BOUNDARY_ERROR
+    sizes = []
+    for model_index in (0, 2):
+        examples.model_combo.setCurrentIndex(model_index)
+        sweep = results.models[model_index].sweep
+        for k in (1, 3, 4):
+            slider.setValue(k)
+            expected = np.flatnonzero(
+                statuses(sweep.clean_correct, sweep.breaking_eps, SMALL.eps[k]) == BOUNDARY_ERROR
+            )
+            shown = examples.visible_positions()
+            assert len(shown) == len(set(shown))
+            assert set(shown) == set(expected.tolist()), (model_index, k)
+            assert examples.count_label.text() == f"{len(expected)} of {len(sweep.labels)}"
+            sizes.append(len(expected))
+    assert min(sizes) > 0 and len(set(sizes)) > 1  # non-empty sets that do change
+    examples.select_status(None)
+    assert len(examples.visible_positions()) == len(results.models[0].sweep.labels)
+
+
+def test_table_order_and_filter_follow_the_slider(qtbot):
+    """The proxy is not dynamic (for speed): sorting and filtering must still follow ε."""
+    window = demo_window(qtbot)
+    results = run_to_finish(qtbot, window)
+    examples, slider = window.examples, window.eps_bar.slider
+    sweep = results.models[0].sweep
+    examples.select_status(BOUNDARY_ERROR)
+    for k in (4, 1, 3):  # rows enter and leave the filter: they stay in dataset-index order
+        slider.setValue(k)
+        shown = [int(sweep.indices[p]) for p in examples.visible_positions()]
+        assert shown == sorted(shown) and len(shown) > 0
+    examples.select_status(None)
+    examples.table.sortByColumn(STATUS, Qt.SortOrder.AscendingOrder)  # a column that follows ε
+    rank = {"natural_error": 0, "boundary_error": 1, "robust": 2}
+    for k in (0, 4, 2):
+        slider.setValue(k)
+        status = statuses(sweep.clean_correct, sweep.breaking_eps, SMALL.eps[k])
+        order = [rank[status[p]] for p in examples.visible_positions()]
+        assert order == sorted(order) and len(order) == len(sweep.labels)
+        assert len(set(order)) > 1 or k == 0
+    examples.table.sortByColumn(INDEX, Qt.SortOrder.DescendingOrder)
+    shown = examples.visible_positions()
+    assert [int(sweep.indices[p]) for p in shown] == sorted(sweep.indices.tolist(), reverse=True)
+
+
+def test_many_qt_calls_do_not_abort(qtbot):
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None per call returning None and
+    CPython aborts after ~60,000 calls; pyproject.toml excludes that release there."""
+    label = QLabel()
+    qtbot.addWidget(label)
+    for _ in range(200_000):
+        label.setText("x")
+    assert sys.getrefcount(None) > 1000
+
+
+def test_slider_moves_headline_and_frontier_to_the_core_values(qtbot):
+    window = demo_window(qtbot)
+    run_to_finish(qtbot, window)
+    core = core_results(window.setup.threat())
+    slider = window.eps_bar.slider
+    for k in (0, 4, 1, 3):
+        slider.setValue(k)
+        assert window.eps_bar.eps_index == k
+        assert_headline_is_core(window, core, k)
+        assert window.tradeoff.marker.value() == SMALL.eps[k]
+        assert window.frontier.eps_index == k
+        for i, m in enumerate(core.models):
+            r = m.sweep.curve()[k]
+            xs, ys = window.frontier.points[i].getData()
+            assert (float(xs[0]), float(ys[0])) == (r.robust_accuracy, r.clean_accuracy)
+            assert window.frontier.points[i].isVisible()
+    # at ε = 0 nothing is attacked: robust accuracy equals clean accuracy for every model
+    slider.setValue(0)
+    for i in range(3):
+        xs, ys = window.frontier.points[i].getData()
+        assert xs[0] == ys[0]
+
+
+def test_corrupt_model_file_gives_a_dialog(qtbot, tmp_path):
+    window = demo_window(qtbot)
+    bad = tmp_path / "bad.pt2"
+    bad.write_bytes(np.random.default_rng(0).bytes(4096))
+    before = [m.info.path for m in window.models]
+    rows = window.setup.model_list.count()
+    assert window.add_model(str(bad)) is False
+    box = window.last_error
+    assert isinstance(box, QMessageBox)
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    assert "bad.pt2" in box.text()
+    assert box.icon() == QMessageBox.Icon.Critical
+    assert [m.info.path for m in window.models] == before
+    assert window.setup.model_list.count() == rows
+    box.accept()
+    assert window.setup.run_button.isEnabled()
+
+
+def test_closing_during_a_run_exits_cleanly(qtbot):
+    window = demo_window(qtbot)
+    window.setup.set_threat(SLOW)
+    with qtbot.waitSignal(window.runner.epsFinished, timeout=RUN_TIMEOUT_MS):
+        window.run()
+    assert window.runner.running
+    started = time.perf_counter()
+    assert window.close()
+    took = time.perf_counter() - started
+    assert took < 3.0, f"close took {took:.2f} s"
+    assert not window.isVisible()
+    assert not window.runner.running
+    qtbot.wait(200)  # late queued signals of the stopped worker must not raise
+    assert not window.runner.running
+
+
+class NaNNet(torch.nn.Module):
+    """Loads fine (its output has the right shape) but every logit is NaN."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.flatten(1)) * float("nan")
+
+
+def test_worker_exception_becomes_a_dialog(qtbot, tmp_path):
+    path = export_pt2(
+        NaNNet(),
+        tmp_path / "nan_model.pt2",
+        (1, 8, 8),
+        class_names=[str(i) for i in range(10)],
+        input_shape=[1, 8, 8],
+    )
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.setup.set_threat(SMALL)
+    assert window.open_data(DEMO_DATA)
+    assert window.add_model(str(path)), window.last_error and window.last_error.text()
+    with qtbot.waitSignal(window.runner.failed, timeout=RUN_TIMEOUT_MS) as failed:
+        window.run()
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
+    message = failed.args[0]
+    assert "NaN" in message and "nan_model" in message
+    box = window.last_error
+    assert box is not None and box.isVisible() and box.text() == message
+    assert "InspectorError" in box.detailedText()  # the traceback is one click away
+    assert window.results is None
+    # still usable: swap the model for a demo one and run to the end
+    box.accept()
+    assert window.setup.run_button.isEnabled()
+    window.remove_model(0)
+    assert window.add_model(str(demo_model_paths()[0]))
+    results = run_to_finish(qtbot, window)
+    assert not results.partial and results.models[0].info.name == "digits_standard"
+    assert results.models[0].sweep.curve() == core_results(SMALL).models[0].sweep.curve()
+
+
+def test_key_widgets_have_object_names(qtbot):
+    window = demo_window(qtbot)
+    for name, kind in (
+        ("runButton", QPushButton),
+        ("cancelButton", QPushButton),
+        ("epsSlider", QSlider),
+        ("exampleTable", QTableView),
+        ("tradeoffPlot", QWidget),
+        ("frontierPlot", QWidget),
+        ("detailPanel", QWidget),
+    ):
+        found = window.findChild(kind, name)
+        assert found is not None, name
+        assert found.isVisible(), name
+    assert window.findChild(QSlider, "epsSlider") is window.eps_bar.slider
+    assert window.findChild(QTableView, "exampleTable") is window.examples.table
+    assert window.findChild(QWidget, "detailPanel") is window.detail
+
+
+@pytest.mark.slow
+def test_cli_demo_screenshot(tmp_path):
+    shot = tmp_path / "window.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector", "gui", "--demo", "--run", "--screenshot", str(shot)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"screenshot written to {shot}" in done.stdout
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 50_000  # a full window, not an empty frame
