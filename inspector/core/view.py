@@ -76,6 +76,14 @@ class ResultsView:
             return None
         return statuses(s.clean_correct, s.breaking_eps, self.eps[k])
 
+    def status_of(self, model_index: int, position: int, k: int) -> str | None:
+        """One example's status at grid point k (the detail panel needs one, not all n)."""
+        s = self.sweep(model_index)
+        if s is None or k >= s.eps_done:
+            return None
+        one = slice(position, position + 1)
+        return str(statuses(s.clean_correct[one], s.breaking_eps[one], self.eps[k])[0])
+
     def disagreement(self, k: int) -> np.ndarray | None:
         """Per example: do the models with results at k disagree on the prediction at ε_k?"""
         preds = [

@@ -510,14 +510,13 @@ class ModelColumn(QObject):
     def _show_status(
         self, view: ResultsView, index: int, sweep: ModelSweep, position: int, k: int
     ) -> None:
-        statuses = view.statuses(index, k)
-        if statuses is None:
+        status = view.status_of(index, position, k)
+        if status is None:
             self.status_label.setText(_grey("not computed yet"))
             self.status_label.setToolTip(
                 f"This model's sweep has not reached {_eps_text(view.eps[k])} yet."
             )
         else:
-            status = str(statuses[position])
             chip = f'<span style="color:{STATUS_COLORS[status]}">■</span>'
             self.status_label.setText(f"{chip} <b>{STATUS_LABELS[status]}</b>")
             self.status_label.setToolTip(STATUS_TIPS[status])

@@ -280,9 +280,9 @@ class ExamplesFilter(QSortFilterProxyModel):
         self.wanted: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)  # as asked
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort as the table asks; by dataset index upwards is the source's own row order,
-        so then the rows are left in that order: no comparisons, and rows that start to pass
-        a filter go in at their place without any either."""
+        """Sort as the table asks. By dataset index upwards (the default) is the source's own
+        row order: the rows are then left in it, so sorting and re-filtering compare nothing
+        (sortColumn() is -1 then; the header still shows the order asked for)."""
         self.wanted = (column, order)
         super().sort(-1 if self._source_order() else column, order)
 
@@ -296,14 +296,13 @@ class ExamplesFilter(QSortFilterProxyModel):
         self.invalidate()  # not invalidateFilter: undynamic, it would insert rows unsorted
 
     def update_after(self, columns: tuple[int, ...]) -> None:
-        """The source's values in `columns` changed: re-filter and re-sort if that matters."""
-        if self.wanted[0] in columns:
-            self.invalidate()  # re-filters and re-sorts, a Python lessThan per comparison
-        elif self.status is not None or self.predicted_class is not None:
-            if self.sortColumn() < 0:  # in source order: rows that now pass go in at their place
-                self._refilter_rows()
-            else:
-                self.invalidate()
+        """The source's values in `columns` changed: re-filter and re-sort if that matters.
+
+        In the source's order (the default) this costs one mask lookup per row and no
+        comparison; sorted by another column, a Python lessThan per comparison."""
+        eps_filter = self.status is not None or self.predicted_class is not None
+        if eps_filter or self.wanted[0] in columns:
+            self.invalidate()
 
     def _source_order(self) -> bool:
         """Whether the order asked for is the source's: unsorted, or by dataset index upwards."""
@@ -314,13 +313,6 @@ class ExamplesFilter(QSortFilterProxyModel):
             return False
         s = self.sourceModel()._sweep()
         return s is None or bool(np.all(np.diff(s.indices) >= 0))
-
-    def _refilter_rows(self) -> None:
-        if hasattr(self, "endFilterChange"):  # Qt ≥ 6.10, which deprecates invalidateRowsFilter
-            self.beginFilterChange()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if self._mask_version != self._source.version:  # new data or filters: a new mask

@@ -44,6 +44,7 @@ from inspector.gui.setup_panel import SetupPanel
 MODEL_SUFFIXES = {".pt2", ".pt", ".ts", ".pth", ".onnx"}
 MODEL_FILTER = "Models (*.pt2 *.pt *.ts *.pth *.onnx);;All files (*)"
 RECENT_MAX = 8
+REFRESH_GAP = 0.2  # seconds between two refreshes of the panels while a run streams results
 
 
 class MainWindow(QMainWindow):
@@ -62,10 +63,14 @@ class MainWindow(QMainWindow):
         self._run_started = self._model_started = 0.0
         self._progress_model = 0
         self.runner = EvaluationRunner(self)
-        # New results refresh the panels once per burst: the GUI thread may find several
-        # finished ε values queued at once, and each refresh costs tens of milliseconds.
-        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        # New results refresh the panels once per burst, at most every REFRESH_GAP seconds,
+        # and the detail panel a turn of the event loop later: each refresh and its repaint
+        # cost tens of milliseconds of the GUI thread, which shares 2 cores with the attack.
+        self._refresh_timer = QTimer(self, singleShot=True)
         self._refresh_timer.timeout.connect(self._refresh_views)
+        self._refreshed_at = 0.0
+        self._detail_timer = QTimer(self, singleShot=True, interval=0)
+        self._detail_timer.timeout.connect(self._show_detail)
         self._build_panels()
         self._build_menus()
         self._connect()
@@ -313,16 +318,22 @@ class MainWindow(QMainWindow):
         if first and event.model_index == 0:  # the rows appear: show them and select one
             self._refresh_views()
             self.examples.step(0)
-        else:
-            self._refresh_timer.start()
+        elif not self._refresh_timer.isActive():
+            wait = REFRESH_GAP - (time.perf_counter() - self._refreshed_at)
+            self._refresh_timer.start(max(0, int(1000 * wait)))
 
     def _refresh_views(self) -> None:
+        """Show the view's latest results: everything at once, the detail panel just after."""
         self._refresh_timer.stop()
-        self.examples.refresh()
+        self._refreshed_at = time.perf_counter()
+        self.examples.refresh()  # at the current ε, as the plots below
         self.eps_bar.refresh()
         self.tradeoff.refresh()
         self.frontier.refresh()
-        self._on_eps_index(self.eps_bar.eps_index)  # also re-shows the selected example
+        self._detail_timer.start()
+
+    def _show_detail(self) -> None:
+        self.detail.show_example(self.examples.current_position(), self.eps_bar.eps_index)
 
     def _on_finished(self, results: EvaluationResults) -> None:
         self.results = results
