@@ -396,3 +396,22 @@ def test_cli_demo_screenshot(tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 50_000  # a full window, not an empty frame
+
+
+def test_threat_settings_persist_between_sessions(qtbot):
+    """The set-up panel's threat model is saved on close and offered to the next session."""
+    first = demo_window(qtbot)
+    chosen = replace(DEMO_THREAT, norm="l2", eps=(0.0, 0.25, 0.5), steps=7, restarts=2, seed=3)
+    first.setup.set_threat(chosen)
+    first.close()
+    second = demo_window(qtbot)
+    restored = second.saved_threat()
+    assert restored is not None
+    assert (restored.norm, restored.eps, restored.steps, restored.restarts, restored.seed) == (
+        "l2",
+        (0.0, 0.25, 0.5),
+        7,
+        2,
+        3,
+    )
+    second.close()

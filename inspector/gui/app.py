@@ -74,9 +74,11 @@ def run_gui(options: GuiOptions) -> int:
 def _open_initial(window, options: GuiOptions) -> None:
     from inspector.core.demo import DEMO_THREAT
 
-    window.setup.set_threat(DEMO_THREAT)
+    # automated runs are reproducible; interactive sessions resume the last threat model
+    threat = DEMO_THREAT if options.run else (window.saved_threat() or DEMO_THREAT)
+    window.setup.set_threat(threat)
     if options.demo or (not options.models and not options.data):
-        window.load_demo(DEMO_THREAT)
+        window.load_demo(threat)
         return
     if options.data:
         window.open_data(options.data)

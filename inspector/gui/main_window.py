@@ -6,6 +6,8 @@ panels are views that receive that state and emit what the user asks for.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from pathlib import Path
 
@@ -420,7 +422,20 @@ class MainWindow(QMainWindow):
         """Stop a running evaluation cleanly, then save the window's geometry."""
         self.runner.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
+        self._save_threat()
         super().closeEvent(event)
+
+    def _save_threat(self) -> None:
+        with contextlib.suppress(InspectorError):  # invalid controls: keep the last good one
+            self.settings.setValue("threat", json.dumps(self.setup.threat().to_dict()))
+
+    def saved_threat(self) -> ThreatModel | None:
+        """The threat model of the last session's set-up panel, if one was saved and is valid."""
+        text = self.settings.value("threat", "")
+        try:
+            return ThreatModel.from_dict(json.loads(text)) if text else None
+        except (InspectorError, ValueError, TypeError, KeyError):
+            return None
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
