@@ -90,15 +90,6 @@ class ThreatModel:
         if self.step_size is not None and not (self.step_size > 0):
             raise InspectorError(f"step size must be > 0, got {self.step_size}")
 
-    @property
-    def effective_steps(self) -> int:
-        """FGSM is one step of size ε whatever `steps` says."""
-        return 1 if self.attack == "fgsm" else self.steps
-
-    @property
-    def effective_restarts(self) -> int:
-        return 1 if self.attack == "fgsm" else self.restarts
-
     def step_for(self, eps: float) -> float:
         """The step size used at this ε."""
         if self.attack == "fgsm":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -209,8 +210,6 @@ class MainWindow(QMainWindow):
     def rename_model(self, row: int) -> None:
         if not 0 <= row < len(self.models):
             return
-        from dataclasses import replace
-
         current = self.models[row].info.name
         name, ok = QInputDialog.getText(self, "Rename model", "Name:", text=current)
         if ok and name.strip():
