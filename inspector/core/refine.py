@@ -31,9 +31,13 @@ from inspector.core.threat import ThreatModel
 
 
 def can_refine(old: ThreatModel, new: ThreatModel) -> bool:
-    """Same attack and budget, and the new grid contains the old one plus new points."""
+    """Same attack and budget, and the new grid contains the old one plus new points.
+
+    FMN is not refined: its per-example radii already give the rates at any ε
+    (`ResultsView.rates_between`); a new grid means a new run.
+    """
     same = replace(old, eps=new.eps, num_examples=new.num_examples) == new
-    return same and set(old.eps) < set(new.eps)
+    return same and set(old.eps) < set(new.eps) and new.attack != "fmn"
 
 
 def _widen(old: ModelSweep, grid: tuple[float, ...]) -> tuple[ModelSweep, list[int]]:

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
+from inspector.core.attacks.base import module_forward as _module_forward
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
 from inspector.core.metrics import Rates, curve
+from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import LoadedModel
-from inspector.core.threat import ThreatModel
+from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
 ONNX_TOLERANCE = 1e-3  # largest |logit difference| (relative to max(1, |logit|)) accepted
 CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
@@ -67,6 +69,13 @@ class ModelSweep:
     certified_radius: np.ndarray | None = None  # exact, when the model is affine
     onnx_max_abs_diff: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # Per example, the attack that broke it ("" where none did; the ensemble names its member);
+    # None for results files written before it was recorded.
+    broken_by: np.ndarray | None = None  # object array of str
+    # FMN only: per example the smallest perturbation norm found that flips it, confirmed by
+    # the model's prediction at that point (inf: none found; 0: a natural error).
+    min_norm_radius: np.ndarray | None = None
+    attack_note: str | None = None  # how the attack differed for this model, e.g. Square alone
     # Kept in memory for the window's detail view, not written to the results file:
     clean_probs: np.ndarray | None = None  # [n, classes]
     adv_probs: np.ndarray | None = None  # [n, len(eps), classes]
@@ -92,6 +101,16 @@ class ModelSweep:
 
     def curve(self) -> list[Rates]:
         return curve(self.clean_correct, self.breaking_eps, self.eps[: self.eps_done])
+
+    def broken_by_counts(self, k: int | None = None) -> dict[str, int]:
+        """How many examples each attack broke at grid point k (default: the last one done)."""
+        if self.broken_by is None or self.eps_done == 0:
+            return {}
+        eps = self.eps[self.eps_done - 1 if k is None else k]
+        with np.errstate(invalid="ignore"):
+            broken = self.clean_correct & (np.nan_to_num(self.breaking_eps, nan=np.inf) <= eps)
+        names, counts = np.unique(self.broken_by[broken].astype(str), return_counts=True)
+        return {str(a): int(c) for a, c in zip(names, counts, strict=True)}
 
     def certified_curve(self) -> list[tuple[float, float]] | None:
         if self.certified_radius is None:
@@ -187,7 +206,8 @@ class _CleanPass:
             raise InspectorError(
                 f"the torch conversion of {self.model.info.name} disagrees with onnxruntime "
                 f"(largest relative logit difference {self.max_diff:.2g} on the evaluated data); "
-                "gradient attacks (fgsm, pgd) are refused for this model"
+                "gradient attacks are refused for this model (square and ensemble run "
+                "Square through onnxruntime alone)"
             )
 
 
@@ -203,20 +223,68 @@ def _generator(model: LoadedModel, seed: int, eps_index: int, batch_no: int) -> 
     return gen
 
 
+def _gradient_module(model: LoadedModel, result: ModelSweep) -> tuple[torch.nn.Module | None, str]:
+    """The module to take gradients through, or None and the reason why there is none."""
+    if model.module is None:
+        return None, str(model.gradient_unavailable_reason)
+    diff = result.onnx_max_abs_diff
+    if diff is not None and diff > ONNX_TOLERANCE:
+        return None, (
+            f"its torch conversion disagrees with onnxruntime (largest relative logit "
+            f"difference {diff:.2g})"
+        )
+    return model.module, ""
+
+
+def _reference_forward(model: LoadedModel):
+    """Logits from the model's authoritative forward pass (onnxruntime for ONNX)."""
+    from inspector.core.attacks.square import forward_from_loaded
+
+    return forward_from_loaded(replace(model, module=None))
+
+
 class _AdversarialPass:
-    """Attacks, at one ε after another, the examples still robust."""
+    """Attacks, at one ε after another, the examples still robust.
+
+    Without gradients (an ONNX model with no faithful torch conversion) only Square runs,
+    through onnxruntime: as `square`, or as the whole of `ensemble` (noted in the results).
+    """
 
     def __init__(self, model: LoadedModel, threat: ThreatModel, result: ModelSweep) -> None:
-        if model.module is None:
+        module, reason = _gradient_module(model, result)
+        runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
+        if module is None and not runs_without:
             raise InspectorError(
-                f"{threat.attack} needs gradients, which {model.info.name} cannot give: "
-                f"{model.gradient_unavailable_reason}"
+                f"{threat.attack} needs gradients, which {model.info.name} cannot give: {reason}"
             )
         self.model, self.threat, self.result = model, threat, result
+        forward = None
+        if runs_without:
+            forward = _module_forward(module) if module is not None else _reference_forward(model)
+        if module is None and threat.attack == "ensemble":
+            result.attack_note = f"the ensemble ran Square alone: no gradients ({reason})"
         self.attack = make_attack(
-            threat.attack, model.module, threat.norm, threat.steps, threat.restarts
+            threat.attack,
+            module,
+            threat.norm,
+            threat.steps,
+            threat.restarts,
+            queries=threat.queries,
+            forward=forward,
         )
         self.confirm = model.info.backend == "onnx"  # judge adversarial points by onnxruntime
+        if result.broken_by is None:
+            result.broken_by = np.full(len(result.labels), "", dtype=object)
+        self.minimum_norm = (
+            MinimumNormPass(self.attack, self._judge, result) if threat.attack == "fmn" else None
+        )
+
+    def _judge(self, x_adv: torch.Tensor) -> np.ndarray:
+        """Logits at attack points: onnxruntime for ONNX, else the module (no gradients)."""
+        if self.confirm or self.model.module is None:
+            return np.asarray(self.model.reference_logits(x_adv.detach().cpu().numpy()))
+        with torch.no_grad():
+            return self.model.module(x_adv).double().cpu().numpy()
 
     def still_robust(self) -> np.ndarray:
         r = self.result
@@ -238,13 +306,12 @@ class _AdversarialPass:
         r, eps, device = self.result, self.threat.eps[k], self.model.info.device
         xt = torch.from_numpy(x).to(device)
         yt = torch.from_numpy(r.labels[positions]).to(device)
+        generator = _generator(self.model, self.threat.seed, k, batch_no)
+        if self.minimum_norm is not None:
+            self.minimum_norm.batch(k, positions, xt, yt, generator, cancel)
+            return
         outcome = self.attack.perturb(
-            xt,
-            yt,
-            eps,
-            generator=_generator(self.model, self.threat.seed, k, batch_no),
-            cancel=cancel,
-            **self._step_kwargs(eps),
+            xt, yt, eps, generator=generator, cancel=cancel, **self._step_kwargs(eps)
         )
         if self.confirm:
             logits = np.asarray(self.model.reference_logits(outcome.x_adv.cpu().numpy()))
@@ -258,9 +325,12 @@ class _AdversarialPass:
             r.adv_images[positions, k] = outcome.x_adv.cpu().numpy().astype(np.float16)
         flipped = pred != r.labels[positions]
         r.breaking_eps[positions[flipped]] = eps
+        names = outcome.broken_by or [None] * len(positions)
+        for i in np.flatnonzero(flipped):
+            r.broken_by[positions[i]] = names[i] or self.threat.attack
 
     def _step_kwargs(self, eps: float) -> dict:
-        return {} if self.threat.attack == "fgsm" else {"step_size": self.threat.step_for(eps)}
+        return {"step_size": self.threat.step_for(eps)} if self.threat.attack == "pgd" else {}
 
 
 def sweep_model(
@@ -299,7 +369,8 @@ def sweep_model(
         result.adv_images = np.zeros((n, len(grid), *shape), dtype=np.float16)
     images, name = _Images(dataset, indices), model.info.name
     started = time.perf_counter()
-    clean = _CleanPass(model, n, threat.norm, needs_gradients=True)
+    runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
+    clean = _CleanPass(model, n, threat.norm, needs_gradients=not runs_without)
     total = n + n * sum(1 for e in grid if e > 0)
     done = 0
     for positions in _batches(np.arange(n), batch_size):
@@ -342,7 +413,10 @@ def _attack_grid(model, threat, result, images, batch_size, cancel, done, total,
                 done += len(positions)
                 yield Progress(model_index, name, "attack", eps, done, total)
         except Cancelled:
-            result.breaking_eps[result.breaking_eps >= eps] = np.nan  # drop the unfinished ε
+            unfinished = result.breaking_eps >= eps
+            result.breaking_eps[unfinished] = np.nan  # drop the unfinished ε
+            if result.broken_by is not None:
+                result.broken_by[unfinished] = ""
             return
         result.timings[f"attack_seconds@{eps:.6g}"] = time.perf_counter() - started
         result.eps_done = k + 1

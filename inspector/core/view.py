@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.core.data.base import DatasetInfo, ImageDataset
-from inspector.core.metrics import Rates, rates_at, statuses
+from inspector.core.metrics import Rates, rates_at, rates_from_radius, statuses
 from inspector.core.models.base import ModelInfo
 from inspector.core.results import EvaluationResults
 from inspector.core.sweep import ModelSweep
@@ -39,12 +39,19 @@ class ResultsView:
         self.dataset_info = dataset_info
         self.dataset = dataset  # for thumbnails and clean images; None when not at hand
         self.models = [ModelEntry(info) for info in models]
+        self.smoothing: dict[int, dict] = {}  # randomized-smoothing records by model index
+        # Slider moves ask for the same few (model, ε) pairs again and again: memoise them.
+        # A new snapshot of a model (update) clears that model's entries.
+        self._rates: dict[tuple[int, int], Rates] = {}
+        self._statuses: dict[tuple[int, int], np.ndarray] = {}
 
     @classmethod
     def from_results(cls, results: EvaluationResults, dataset: ImageDataset | None = None):
         view = cls(results.threat, results.dataset, [m.info for m in results.models], dataset)
         for i, m in enumerate(results.models):
             view.update(i, m.sweep)
+            if getattr(m, "smoothing", None):
+                view.smoothing[i] = m.smoothing
         return view
 
     @property
@@ -53,6 +60,9 @@ class ResultsView:
 
     def update(self, model_index: int, sweep: ModelSweep) -> None:
         self.models[model_index].sweep = sweep
+        for cache in (self._rates, self._statuses):
+            for key in [key for key in cache if key[0] == model_index]:
+                del cache[key]
 
     def sweep(self, model_index: int) -> ModelSweep | None:
         if 0 <= model_index < len(self.models):
@@ -68,21 +78,53 @@ class ResultsView:
         s = self.sweep(model_index)
         if s is None or k >= s.eps_done:
             return None
-        return rates_at(s.clean_correct, s.breaking_eps, self.eps[k])
+        if (model_index, k) not in self._rates:
+            self._rates[model_index, k] = rates_at(s.clean_correct, s.breaking_eps, self.eps[k])
+        return self._rates[model_index, k]
+
+    def rates_between(self, model_index: int, eps: float) -> Rates | None:
+        """Rates at any ε, between grid points too, where a minimum-norm attack (FMN) gave
+        every example a radius; None for other attacks or before the search finished."""
+        s = self.sweep(model_index)
+        if s is None or s.min_norm_radius is None:
+            return None
+        searched = [k for k, e in enumerate(s.eps) if e > 0]  # the search runs at the first ε > 0
+        if not searched or s.eps_done <= searched[0]:
+            return None
+        return rates_from_radius(s.clean_correct, s.min_norm_radius, eps)
 
     def statuses(self, model_index: int, k: int) -> np.ndarray | None:
         s = self.sweep(model_index)
         if s is None or k >= s.eps_done:
             return None
-        return statuses(s.clean_correct, s.breaking_eps, self.eps[k])
+        if (model_index, k) not in self._statuses:
+            found = statuses(s.clean_correct, s.breaking_eps, self.eps[k])
+            found.flags.writeable = False  # shared between callers
+            self._statuses[model_index, k] = found
+        return self._statuses[model_index, k]
 
     def status_of(self, model_index: int, position: int, k: int) -> str | None:
-        """One example's status at grid point k (the detail panel needs one, not all n)."""
-        s = self.sweep(model_index)
-        if s is None or k >= s.eps_done:
+        """One example's status at grid point k (from the memoised statuses of all examples)."""
+        found = self.statuses(model_index, k)
+        if found is None or not 0 <= position < len(found):
             return None
-        one = slice(position, position + 1)
-        return str(statuses(s.clean_correct[one], s.breaking_eps[one], self.eps[k])[0])
+        return str(found[position])
+
+    def certified(self, model_index: int) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """A certified-accuracy curve (a LOWER bound) on this threat model's axis, if any:
+        the exact certificate of an affine model, or randomized smoothing when the threat
+        model is L2 (its radius is an L2 radius: on an L∞ axis it would mislead)."""
+        s = self.sweep(model_index)
+        exact = None if s is None else s.certified_curve()
+        if exact:
+            eps, acc = zip(*exact, strict=True)
+            return np.asarray(eps), np.asarray(acc), "exact certificate (affine model)"
+        record = self.smoothing.get(model_index)
+        if record and self.threat.norm == "l2" and record.get("curve"):
+            eps = np.asarray([p["radius"] for p in record["curve"]], dtype=float)
+            acc = np.asarray([p["certified_accuracy"] for p in record["curve"]], dtype=float)
+            return eps, acc, str(record.get("description", "randomized smoothing"))
+        return None
 
     def disagreement(self, k: int) -> np.ndarray | None:
         """Per example: do the models with results at k disagree on the prediction at ε_k?"""

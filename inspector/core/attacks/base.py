@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
@@ -29,6 +29,9 @@ class AttackResult:
     x_adv: torch.Tensor
     found: torch.Tensor  # bool [n]
     logits: torch.Tensor  # [n, classes] at x_adv
+    # Per example, the name of the attack that found x_adv (None where none did); None when
+    # the attack does not say (single attacks may fill their own name, the ensemble must).
+    broken_by: list[str | None] | None = field(default=None)
 
 
 class Attack(Protocol):
@@ -44,8 +47,56 @@ class Attack(Protocol):
     ) -> AttackResult: ...
 
 
-def make_attack(name: str, model: torch.nn.Module, norm: str, steps: int, restarts: int) -> Attack:
-    """Build the attack a threat model names."""
+Forward = Callable[[torch.Tensor], torch.Tensor]  # a batch in [0, 1] → logits, no gradients
+
+
+def module_forward(model: torch.nn.Module) -> Forward:
+    """A torch module as a gradient-free forward function (for Square)."""
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return model(x)
+
+    return forward
+
+
+def make_attack(
+    name: str,
+    model: torch.nn.Module | None,
+    norm: str,
+    steps: int,
+    restarts: int,
+    *,
+    queries: int = 1000,
+    forward: Forward | None = None,
+) -> Attack:
+    """Build the attack a threat model names.
+
+    `model` is the differentiable module, or None when the model has no gradient path; then
+    only the gradient-free attacks can run, through `forward` (e.g. onnxruntime): `square`,
+    and `ensemble`, which is then Square alone. `forward` defaults to the module itself.
+    """
+    from inspector.core.threat import ATTACKS
+
+    if name not in ATTACKS:
+        raise InspectorError(f"unknown attack {name!r}: choose one of {', '.join(ATTACKS)}")
+    if forward is None and model is not None:
+        forward = module_forward(model)
+    if name == "square" or (name == "ensemble" and model is None):
+        if forward is None:
+            raise InspectorError(f"{name} needs the model's forward pass or its module")
+        from inspector.core.attacks.ensemble import Ensemble
+        from inspector.core.attacks.square import Square
+
+        square = Square(forward, norm, queries=queries)
+        return square if name == "square" else Ensemble([("square", square)])
+    if model is None:
+        raise InspectorError(f"{name} needs gradients, which this model cannot give")
+    return _gradient_attack(name, model, norm, steps, restarts, queries, forward)
+
+
+def _gradient_attack(name, model, norm, steps, restarts, queries, forward) -> Attack:
+    from inspector.core.attacks.apgd import APGD, APGDT
     from inspector.core.attacks.fgsm import FGSM
     from inspector.core.attacks.pgd import PGD
 
@@ -53,4 +104,14 @@ def make_attack(name: str, model: torch.nn.Module, norm: str, steps: int, restar
         return FGSM(model, norm)
     if name == "pgd":
         return PGD(model, norm, steps=steps, restarts=restarts)
-    raise InspectorError(f"unknown attack {name!r}: choose fgsm or pgd")
+    if name == "apgd-ce":
+        return APGD(model, norm, steps=steps, restarts=restarts)
+    if name == "apgd-t":
+        return APGDT(model, norm, steps=steps, restarts=restarts)
+    if name == "fmn":
+        from inspector.core.attacks.fmn import FMN
+
+        return FMN(model, norm, steps=steps)
+    from inspector.core.attacks.ensemble import Ensemble
+
+    return Ensemble.standard(model, norm, steps, restarts, queries, forward)

@@ -1,0 +1,94 @@
+"""Our attack ensemble versus torchattacks' AutoAttack (standard), same model, same data.
+
+A demo digits model (default: the PGD-trained one, where attacks work hardest), a stratified
+subset of the digits test split, L∞ at one ε, every example in one batch, single-threaded
+(the box has 2 shared cores). Interleaved repeats; prints the median time of each side, the
+ratio of medians, the median of the per-repeat ratios, and both robust accuracies.
+
+The two do not spend the same budget: torchattacks 3.5's standard AutoAttack runs APGD-CE,
+APGD-T (9 targets) and FAB-T (9 targets) at 10 iterations each plus Square with 5000
+queries; our ensemble runs APGD-CE and APGD-T at 100 steps plus Square with 1000 queries
+(the original AutoAttack's APGD budget). A third row runs our ensemble at torchattacks'
+budget (10 steps, 5000 queries; no FAB) for a like-for-like look at the implementation.
+Run:
+    .venv/bin/python benchmarks/ensemble_vs_reference.py [--repeats 3] [--eps 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+import torchattacks
+
+from inspector.core.attacks import Ensemble
+from inspector.core.data import open_dataset, stratified_subset
+from inspector.core.demo import DEMO_DIR
+from inspector.core.models import load_model
+
+
+def ours(module, x, y, eps: float, steps: int, queries: int) -> tuple[float, float]:
+    """Seconds and robust accuracy of our ensemble on the batch."""
+    start = time.perf_counter()
+    attack = Ensemble.standard(module, "linf", steps=steps, restarts=1, queries=queries)
+    result = attack.perturb(x, y, eps, generator=torch.Generator().manual_seed(0))
+    seconds = time.perf_counter() - start
+    return seconds, float((~result.found).float().mean())
+
+
+def reference(module, x, y, eps: float) -> tuple[float, float]:
+    """Seconds and robust accuracy of torchattacks' standard AutoAttack on the batch."""
+    start = time.perf_counter()
+    attack = torchattacks.AutoAttack(module, norm="Linf", eps=eps, version="standard", seed=0)
+    adv = attack(x, y)
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        return seconds, float((module(adv).argmax(1) == y).float().mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="digits_pgd.pt2", help="a file in resources/demo")
+    parser.add_argument("--examples", type=int, default=200)
+    parser.add_argument("--eps", type=float, default=0.1)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    dataset = open_dataset("digits")
+    indices = stratified_subset(dataset.labels, args.examples, 0)
+    x = torch.from_numpy(dataset.load(indices))
+    y = torch.from_numpy(dataset.labels[indices].astype(np.int64))
+    module = load_model(str(DEMO_DIR / args.model), device="cpu").module
+    assert module is not None
+    with torch.no_grad():
+        clean = float((module(x).argmax(1) == y).float().mean())
+    sides = {
+        "ours (APGD 100 steps, Square 1000)": lambda: ours(module, x, y, args.eps, 100, 1000),
+        "torchattacks AutoAttack standard": lambda: reference(module, x, y, args.eps),
+        "ours at its budget (10 steps, 5000)": lambda: ours(module, x, y, args.eps, 10, 5000),
+    }
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    accuracy: dict[str, float] = {}
+    for _ in range(args.repeats):
+        for name, run in sides.items():
+            seconds, accuracy[name] = run()
+            times[name].append(seconds)
+    print(
+        f"torch {torch.__version__}, torchattacks {torchattacks.__version__}, 1 thread, "
+        f"{args.model}, {args.examples} digits, L∞ ε={args.eps:g}, clean accuracy {clean:.3f}, "
+        f"{args.repeats} repeats, medians"
+    )
+    names = list(sides)
+    base, ref = times[names[0]], times[names[1]]
+    for name in names:
+        print(f"  {name:<38} {statistics.median(times[name]):7.1f} s   robust {accuracy[name]:.3f}")
+    paired = statistics.median(a / b for a, b in zip(base, ref, strict=True))
+    ratio = statistics.median(base) / statistics.median(ref)
+    print(f"  time ratio ours / reference: {ratio:.2f} (ratio of medians), {paired:.2f} (paired)")
+
+
+if __name__ == "__main__":
+    main()
