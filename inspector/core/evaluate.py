@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from inspector.core.assess import assess_model
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
@@ -18,6 +19,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, library_versions
+from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import EpsFinished, Progress, sweep_model
 from inspector.core.threat import ThreatModel
 
@@ -42,6 +44,8 @@ class EvaluationRequest:
     device: str = "auto"
     trust_code: bool = False
     resize: bool = False
+    checks: bool = True  # sanity checks after each model's sweep (checks.py)
+    smoothing: SmoothingSpec | None = None  # randomized-smoothing certificate when given
 
 
 def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
@@ -123,6 +127,21 @@ def evaluate_models(
         except Cancelled:
             break
         if finished and finished[-1].sweep.partial:
+            break
+        try:
+            yield from assess_model(
+                model,
+                view,
+                indices,
+                threat,
+                finished[-1],
+                checks=request.checks,
+                smoothing=request.smoothing,
+                model_index=i,
+                batch_size=request.batch_size,
+                cancel=cancel,
+            )
+        except Cancelled:
             break
     env = library_versions() | {"device": ", ".join(sorted({m.info.device for m in models}))}
     yield EvaluationResults(threat, dataset.info, finished, environment=env)

@@ -20,6 +20,7 @@ import numpy as np
 
 from inspector import __version__
 from inspector.core.atomic import atomic_write_text
+from inspector.core.checks import CheckResult
 from inspector.core.data.base import DatasetInfo
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import ModelInfo
@@ -34,6 +35,8 @@ VERSION = 1
 class ModelResult:
     info: ModelInfo
     sweep: ModelSweep
+    checks: list[CheckResult] = field(default_factory=list)  # sanity checks (checks.py)
+    smoothing: dict[str, Any] | None = None  # randomized smoothing record (smoothing.py)
 
 
 @dataclass
@@ -78,6 +81,11 @@ def _examples_to_json(s: ModelSweep) -> dict[str, Any]:
         "certified_radius": None
         if s.certified_radius is None
         else [None if math.isinf(r) else float(r) for r in s.certified_radius],
+        # which attack broke each example ("" none); FMN's radius per example (null: none found)
+        "broken_by": None if s.broken_by is None else [str(b) for b in s.broken_by],
+        "min_norm_radius": None
+        if s.min_norm_radius is None
+        else [None if math.isinf(r) else float(r) for r in s.min_norm_radius],
     }
 
 
@@ -96,8 +104,12 @@ def _model_to_json(m: ModelResult) -> dict[str, Any]:
         "partial": s.partial,
         "model": info,
         "onnx_conversion_max_rel_diff": s.onnx_max_abs_diff,
+        "attack_note": s.attack_note,
+        "broken_by_counts": s.broken_by_counts() if s.broken_by is not None else None,
         "timings": s.timings,
         "examples": _examples_to_json(s),
+        "checks": [c.to_dict() for c in m.checks],
+        "smoothing": m.smoothing,
     }
 
 
@@ -150,7 +162,16 @@ def _model_from_json(data: dict[str, Any], grid: tuple[float, ...]) -> ModelResu
     )
     if sweep.certified_radius is not None:
         sweep.certified_radius[np.isnan(sweep.certified_radius)] = np.inf
-    return ModelResult(ModelInfo(**_known_fields(ModelInfo, data["model"])), sweep)
+    # written since the attack ensemble; files from before simply lack them
+    if ex.get("broken_by") is not None:
+        sweep.broken_by = np.array([str(b) for b in ex["broken_by"]], dtype=object)
+    if ex.get("min_norm_radius") is not None:
+        sweep.min_norm_radius = _none_to_nan(ex["min_norm_radius"])
+        sweep.min_norm_radius[np.isnan(sweep.min_norm_radius)] = np.inf
+    sweep.attack_note = data.get("attack_note")
+    checks = [CheckResult.from_dict(c) for c in data.get("checks") or []]  # absent in old files
+    info = ModelInfo(**_known_fields(ModelInfo, data["model"]))
+    return ModelResult(info, sweep, checks, data.get("smoothing"))
 
 
 def results_from_json(data: dict[str, Any], source: str = "results") -> EvaluationResults:
