@@ -1,16 +1,23 @@
 """Atomic file writes: a temp file in the target's folder, fsync, then rename.
 
 A crash or a kill half-way leaves the previous file intact, never a truncated one.
+A kill can leave the temp file itself behind (`.NAME.XXXXXXXX.tmp`, hidden, never read
+as data); `remove_stale_temps` clears those once they are old enough to be nobody's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"  # mkstemp adds 8 random characters in between
+STALE_SECONDS = 600.0  # a writer refreshes its temp file's mtime far more often than this
 
 
 @contextlib.contextmanager
@@ -19,7 +26,9 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=folder
+    )
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None) as handle:
@@ -27,6 +36,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+        _fsync_folder(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -36,3 +46,40 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
 def atomic_write_text(path: str | Path, text: str) -> None:
     with atomic_open(path, "w") as handle:
         handle.write(text)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows cannot open a folder, and needs not."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):  # some file systems refuse; the data itself is synced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def is_temp_name(name: str, target_name: str | None = None) -> bool:
+    """Is `name` a temp file of `atomic_open` (for `target_name`, or for any target)?"""
+    target = re.escape(target_name) if target_name is not None else r".+"
+    pattern = rf"{re.escape(TEMP_PREFIX)}{target}\.[A-Za-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}"
+    return re.fullmatch(pattern, name) is not None
+
+
+def remove_stale_temps(
+    folder: str | Path, target_name: str | None = None, min_age: float = STALE_SECONDS
+) -> list[Path]:
+    """Delete temp files a killed writer left in `folder` (of one target, or all) older than
+    `min_age` seconds; a writer still at work keeps its file fresh, so it is left alone."""
+    removed: list[Path] = []
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not is_temp_name(entry.name, target_name):
+                continue
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime >= min_age:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
