@@ -9,13 +9,23 @@ from pathlib import Path
 from inspector.cli.main import threat_from_args
 from inspector.cli.progress import ProgressLine
 from inspector.cli.table import summary_table
+from inspector.cli.trust import smoothing_from_args, trust_lines
+from inspector.core.audit import Audit, save_audit
 from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate
-from inspector.core.export import write_csv
+from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults, save_results
 from inspector.core.sweep import Progress
-from inspector.core.threat import ThreatModel
+from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
+
+# The default for audits (no --demo): the attack ensemble at its papers' budget.
+AUDIT_THREAT = ThreatModel(
+    eps=(0.0, 2 / 255, 4 / 255, 8 / 255),
+    attack="ensemble",
+    steps=DEFAULT_STEPS["ensemble"],
+    restarts=DEFAULT_RESTARTS["ensemble"],
+)
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -43,12 +53,12 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
             raise InspectorError("no model given: pass --model PATH (or --demo)")
         if not args.data:
             raise InspectorError("no dataset given: pass --data digits|tsipras|PATH (or --demo)")
-        paths, data, base = args.model, args.data, ThreatModel(eps=(0.0, 2 / 255, 4 / 255, 8 / 255))
+        paths, data, base = args.model, args.data, AUDIT_THREAT
     if args.limit is not None and args.limit < 1:
         raise InspectorError(f"--limit must be at least 1, got {args.limit}")
     if args.batch_size < 1:
         raise InspectorError(f"--batch-size must be at least 1, got {args.batch_size}")
-    for out in (args.out, args.csv):
+    for out in (args.out, args.csv, args.summary_json, args.audit):
         if out and Path(out).is_dir():
             raise InspectorError(f"{out} is a folder: give a file name")
     overrides = _overrides(args)
@@ -62,6 +72,8 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
         device=args.device,
         trust_code=args.trust_code,
         resize=args.resize,
+        checks=not args.no_checks,
+        smoothing=smoothing_from_args(args),
     )
 
 
@@ -76,10 +88,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
             progress.update(item)
     assert results is not None
     print(summary_table(results))
+    if trust := trust_lines(results):
+        print(trust)
     if args.out:
         save_results(args.out, results)
         print(f"results written to {args.out}", file=sys.stderr)
     if args.csv:
         write_csv(args.csv, results)
         print(f"per-example table written to {args.csv}", file=sys.stderr)
+    if args.summary_json:
+        save_summary_json(args.summary_json, results)
+        print(f"summary written to {args.summary_json}", file=sys.stderr)
+    if args.audit:
+        save_audit(args.audit, Audit(results))
+        print(f"audit written to {args.audit}", file=sys.stderr)
     return 0

@@ -13,9 +13,20 @@ from collections.abc import Sequence
 
 from inspector import __version__
 from inspector.cli.progress import ProgressLine
+from inspector.cli.report_command import add_report_parser
+from inspector.cli.saliency_command import add_saliency_parser
 from inspector.cli.table import summary_table
+from inspector.cli.trust import add_trust_arguments
 from inspector.core.errors import InspectorError
-from inspector.core.threat import ATTACKS, NORMS, ThreatModel, parse_eps, parse_eps_list
+from inspector.core.threat import (
+    ATTACKS,
+    DEFAULT_RESTARTS,
+    DEFAULT_STEPS,
+    NORMS,
+    ThreatModel,
+    parse_eps,
+    parse_eps_list,
+)
 
 EXIT_USER_ERROR = 2
 
@@ -73,8 +84,27 @@ def _add_evaluate(sub) -> None:
         default=None,
         help="comma-separated ε values in [0, 1] pixel units, e.g. 0,2/255,4/255,8/255",
     )
-    p.add_argument("--attack", choices=ATTACKS, default=None)
-    p.add_argument("--steps", type=int, default=None)
+    p.add_argument(
+        "--attack",
+        choices=ATTACKS,
+        default=None,
+        help="ensemble (the default for audits: APGD-CE, then APGD-T, then Square on the "
+        "points still robust), apgd-ce, apgd-t, square (gradient-free; runs on ONNX through "
+        "onnxruntime alone), fmn (minimum norm: a radius per example), or pgd/fgsm (fast, "
+        "for teaching); --demo keeps PGD-10 unless this is given",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="attack iterations (default 100 for apgd-ce, apgd-t, fmn and ensemble, 10 for pgd)",
+    )
+    p.add_argument(
+        "--queries",
+        type=int,
+        default=None,
+        help="forward passes per example for Square, alone or in the ensemble (default 1000)",
+    )
     p.add_argument(
         "--step-size",
         type=_nonneg_eps,
@@ -110,10 +140,30 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--std", type=_float_list, default=None, help="per-channel std")
     p.add_argument("--out", metavar="RESULTS.json", default=None)
     p.add_argument("--csv", metavar="PER_EXAMPLE.csv", default=None)
+    add_trust_arguments(p)
+    p.add_argument(
+        "--summary-json",
+        metavar="PATH",
+        default=None,
+        help="write the per-model, per-ε summary (rates, threat model, file hashes) as JSON",
+    )
+    p.add_argument(
+        "--audit",
+        metavar="PATH.riaudit",
+        default=None,
+        help="write an audit file (results, probabilities, adversarial images) the window opens",
+    )
 
 
 def _add_gui(sub) -> None:
     p = sub.add_parser("gui", help="open the window (the default with no command)")
+    p.add_argument(
+        "audit",
+        nargs="?",
+        default=None,
+        metavar="AUDIT",
+        help="a saved audit (.riaudit) or results .json to reopen as it was",
+    )
     p.add_argument("--demo", action="store_true", help="load the digits demo models")
     p.add_argument("--model", action="append", default=[], metavar="PATH")
     p.add_argument("--data", metavar="SPEC", default=None)
@@ -134,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_evaluate(sub)
     _add_gui(sub)
+    add_report_parser(sub)
+    add_saliency_parser(sub)
     return parser
 
 
@@ -146,6 +198,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from inspector.cli.evaluate_command import run_evaluate
 
             return run_evaluate(args)
+        if args.command == "report":
+            from inspector.cli.report_command import run_report
+
+            return run_report(args)
+        if args.command == "saliency":
+            from inspector.cli.saliency_command import run_saliency
+
+            return run_saliency(args)
         from inspector.gui.app import GuiOptions, run_gui  # Qt only loads for the window
 
         if args.command == "gui":
@@ -157,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run=args.run,
                     screenshot=args.screenshot,
                     device=args.device,
+                    audit=args.audit,
                 )
             )
         return run_gui(GuiOptions(demo=True))
@@ -171,14 +232,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def threat_from_args(args: argparse.Namespace, base: ThreatModel) -> ThreatModel:
-    """Flags override the base threat model (the demo's or the defaults)."""
+    """Flags override the base threat model (the demo's or the defaults).
+
+    An attack other than the base's, named without --steps (--restarts), gets its own
+    default steps (restarts).
+    """
+    attack = args.attack or base.attack
+    steps = base.steps if attack == base.attack else DEFAULT_STEPS[attack]
+    restarts = base.restarts if attack == base.attack else DEFAULT_RESTARTS.get(attack, 1)
+    queries = getattr(args, "queries", None)
     return ThreatModel(
         norm=args.norm or base.norm,
         eps=parse_eps_list(args.eps) if args.eps is not None else base.eps,
-        attack=args.attack or base.attack,
-        steps=args.steps if args.steps is not None else base.steps,
+        attack=attack,
+        queries=queries if queries is not None else base.queries,
+        steps=args.steps if args.steps is not None else steps,
         step_size=args.step_size if args.step_size is not None else base.step_size,
-        restarts=args.restarts if args.restarts is not None else base.restarts,
+        restarts=args.restarts if args.restarts is not None else restarts,
         seed=args.seed if args.seed is not None else base.seed,
     )
 

@@ -48,7 +48,9 @@ class ProgressLine:
         elapsed = now - self._start
         rate = e.done / elapsed if elapsed > 0 else 0.0
         eta = (e.total - e.done) / rate if rate > 0 else 0.0
-        what = "clean pass" if e.phase == "clean" else f"attack ε={format_eps(e.eps or 0.0)}"
+        what = {"clean": "clean pass", "checks": "sanity checks", "smoothing": "smoothing"}.get(
+            e.phase, f"attack ε={format_eps(e.eps or 0.0)}"
+        )
         pct = 100.0 * e.done / max(1, e.total)
         return (
             f"[{e.model_index + 1}/{self.models}] {e.model_name}: {what:<18} {pct:5.1f}% "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.core.results import EvaluationResults
-from inspector.core.threat import format_eps
+from inspector.core.threat import ATTACK_NAMES, format_eps
 
 
 def _identity(m) -> str:
@@ -15,6 +15,24 @@ def _identity(m) -> str:
     if m.sweep.onnx_max_abs_diff is not None:
         parts.append(f"torch conversion max rel. logit diff {m.sweep.onnx_max_abs_diff:.1g}")
     return f"{i.name} ({', '.join(parts)})"
+
+
+def _broken_by_lines(results: EvaluationResults) -> list[str]:
+    """For the ensemble: per model, how many examples each member broke (at the largest ε)."""
+    lines = []
+    for m in results.models:
+        s = m.sweep
+        if s.attack_note:
+            lines.append(f"{m.info.name}: {s.attack_note}")
+        if results.threat.attack != "ensemble" or s.broken_by is None or s.eps_done == 0:
+            continue
+        counts = s.broken_by_counts()
+        members = ("apgd-ce", "apgd-t", "square")
+        shown = [f"{ATTACK_NAMES[a]} {counts.get(a, 0)}" for a in members]
+        shown += [f"{a} {c}" for a, c in counts.items() if a not in members]
+        eps = format_eps(s.eps[s.eps_done - 1])
+        lines.append(f"{m.info.name}: broken at ε ≤ {eps} by " + ", ".join(shown))
+    return ["", *lines] if lines else []
 
 
 def summary_table(results: EvaluationResults) -> str:
@@ -54,6 +72,7 @@ def summary_table(results: EvaluationResults) -> str:
             lines.append(
                 f"{m.info.name:<{width}}  (partial: stopped after {m.sweep.eps_done} ε values)"
             )
+    lines += _broken_by_lines(results)
     lines += [
         "",
         "robust = accuracy under the attack: an upper bound on the true robust accuracy.",
