@@ -10,7 +10,6 @@ they act. The subprocess test runs the real demo as a user would.
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import re
 import subprocess
@@ -22,8 +21,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from gui_support import (  # noqa: F401  (fixtures are used by name)
+    RUN_TIMEOUT_MS,
+    SLOW,
+    SMALL,
+    _no_leaked_widgets,
+    _private_settings,
+    demo_window,
+    run_to_finish,
+    wait_loaded,
+)
 from helpers import export_pt2
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -42,75 +51,14 @@ from inspector.core.threat import ThreatModel
 from inspector.gui.examples import INDEX, STATUS
 from inspector.gui.main_window import MainWindow
 
-# An even grid, as the set-up panel builds them (it only knows a maximum and a count).
-SMALL = replace(DEMO_THREAT, eps=(0.0, 0.05, 0.1, 0.15, 0.2), steps=5)
-SLOW = replace(DEMO_THREAT, steps=200)  # seconds per ε: still running when a test acts
-RUN_TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_settings(tmp_path_factory):
-    """The window's QSettings (geometry, recent files) go to a temporary folder."""
-    folder = str(tmp_path_factory.mktemp("settings"))
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
-
-
-@pytest.fixture(autouse=True)
-def _no_leaked_widgets(request, qapp):
-    """Fail a test that leaves top-level widgets behind (after pytest-qt closed its own).
-
-    pyqtgraph's context menus are parentless and owned by Python objects in reference
-    cycles, hence the garbage collection before counting.
-    """
-    before = set(QApplication.topLevelWidgets())
-    failed_before = request.session.testsfailed
-    yield
-    QApplication.processEvents()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    if request.session.testsfailed > failed_before:
-        return  # a failed test's traceback keeps its widgets alive: nothing more to learn
-    left = [w for w in QApplication.topLevelWidgets() if w not in before]
-    if left:
-        names = ", ".join(f"{type(w).__name__}({w.objectName()!r})" for w in left)
-        for w in left:
-            w.close()
-            w.deleteLater()
-        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        pytest.fail(f"top-level widgets left behind: {names}")
-
-
-def demo_window(qtbot) -> MainWindow:
-    """The demo loaded (3 models, 360 digits), set to the small threat model.
-
-    Not a fixture: pytest would hold the window until after the leak check has run.
-    """
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.load_demo(DEMO_THREAT)
-    w.setup.set_threat(SMALL)
-    w.show()
-    qtbot.waitExposed(w)
-    assert len(w.models) == 3 and w.dataset is not None
-    return w
-
-
-def run_to_finish(qtbot, window: MainWindow, timeout: int = RUN_TIMEOUT_MS) -> EvaluationResults:
-    with qtbot.waitSignal(window.runner.finished, timeout=timeout) as blocker:
-        window.run()
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
-    results = blocker.args[0]
-    assert window.results is results
-    return results
-
 
 @functools.cache
 def core_results(threat: ThreatModel) -> EvaluationResults:
     """The core alone on the demo: what every number in the window must equal."""
     models = tuple(ModelRequest(str(p)) for p in demo_model_paths())
-    return run_to_end(EvaluationRequest(models=models, data=DEMO_DATA, threat=threat))
+    return run_to_end(
+        EvaluationRequest(models=models, data=DEMO_DATA, threat=threat, checks=False)
+    )
 
 
 HEADLINE = re.compile(
@@ -289,7 +237,9 @@ def test_corrupt_model_file_gives_a_dialog(qtbot, tmp_path):
     bad.write_bytes(np.random.default_rng(0).bytes(4096))
     before = [m.info.path for m in window.models]
     rows = window.setup.model_list.count()
-    assert window.add_model(str(bad)) is False
+    window.last_error = None
+    window.add_model(str(bad))
+    wait_loaded(qtbot, window)
     box = window.last_error
     assert isinstance(box, QMessageBox)
     qtbot.waitUntil(box.isVisible, timeout=2000)
@@ -339,8 +289,11 @@ def test_worker_exception_becomes_a_dialog(qtbot, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
     window.setup.set_threat(SMALL)
-    assert window.open_data(DEMO_DATA)
-    assert window.add_model(str(path)), window.last_error and window.last_error.text()
+    window.setup.checks.setChecked(False)
+    window.open_data(DEMO_DATA)
+    window.add_model(str(path))
+    wait_loaded(qtbot, window)
+    assert len(window.models) == 1, window.last_error and window.last_error.text()
     with qtbot.waitSignal(window.runner.failed, timeout=RUN_TIMEOUT_MS) as failed:
         window.run()
     qtbot.waitUntil(lambda: not window.runner.running, timeout=5000)
@@ -354,7 +307,8 @@ def test_worker_exception_becomes_a_dialog(qtbot, tmp_path):
     box.accept()
     assert window.setup.run_button.isEnabled()
     window.remove_model(0)
-    assert window.add_model(str(demo_model_paths()[0]))
+    window.add_model(str(demo_model_paths()[0]))
+    wait_loaded(qtbot, window)
     results = run_to_finish(qtbot, window)
     assert not results.partial and results.models[0].info.name == "digits_standard"
     assert results.models[0].sweep.curve() == core_results(SMALL).models[0].sweep.curve()
@@ -415,3 +369,106 @@ def test_threat_settings_persist_between_sessions(qtbot):
         3,
     )
     second.close()
+
+
+def test_files_open_off_the_gui_thread_and_in_order(qtbot, monkeypatch):
+    """A slow model load leaves the event loop free; Run waits for the files."""
+    import threading
+
+    from inspector.gui import main_window as mw
+
+    real_load, threads = mw.load_model, []
+
+    def slow_load(*args, **kwargs):
+        threads.append(threading.current_thread())
+        time.sleep(0.6)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(mw, "load_model", slow_load)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_data(DEMO_DATA)
+    window.add_model(str(demo_model_paths()[0]))
+    assert window.loader.busy and not window.setup.run_button.isEnabled()
+    ticks = []
+    timer = QTimer(interval=20, timeout=lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    wait_loaded(qtbot, window)
+    timer.stop()
+    assert threads and threads[0] is not threading.main_thread()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 10 and gaps.max() < 0.3, f"event loop stalled {gaps.max():.2f} s"
+    assert [m.info.name for m in window.models] == ["digits_standard"]
+    assert window.dataset is not None and window.setup.run_button.isEnabled()
+
+
+def test_error_dialogs_speak_the_windows_language(qtbot, tmp_path):
+    """A state_dict needs --arch/--trust-code on the CLI; the window says what to do instead."""
+    path = tmp_path / "weights.pt"
+    torch.save({"fc.weight": torch.zeros(10, 64), "fc.bias": torch.zeros(10)}, path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.add_model(str(path))
+    wait_loaded(qtbot, window)
+    text = window.last_error.text()
+    assert "state_dict" in text and ".pt2" in text and "command line" in text
+    assert "pass --arch" not in text
+
+
+def test_about_box_names_versions_and_device(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.about()
+    box = window.about_box
+    assert box is not None and box.isVisible()
+    text = box.text()
+    assert torch.__version__.split("+")[0] in text and "Device in use" in text and "cpu" in text
+    assert "upper bound" in text
+    box.close()
+
+
+def test_palette_follows_the_system_scheme_live(qtbot):
+    """A switch to dark while the window is open recolours the plots' background and text."""
+    from PySide6.QtGui import QPalette
+
+    from inspector.gui.theme import palette_for
+
+    app = QApplication.instance()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    before = app.palette()
+    try:
+        app.setPalette(palette_for(Qt.ColorScheme.Dark, app))
+        qtbot.wait(50)
+        axis = window.tradeoff.plot_item.getAxis("left")
+        assert axis.textPen().color().lightness() > 180  # light text on dark
+        assert window.tradeoff.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        app.setPalette(palette_for(Qt.ColorScheme.Light, app))
+        qtbot.wait(50)
+        assert axis.textPen().color().lightness() < 80
+    finally:
+        app.setPalette(before)
+
+
+def test_certified_curve_is_drawn_beside_the_attack_curve(qtbot):
+    """An affine model gets its exact certificate as its own, labelled lower-bound curve."""
+    from inspector.gui.plots import CERTIFIED_LABEL
+
+    root = Path(__file__).resolve().parents[1] / "resources" / "demo"
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.setup.set_threat(replace(DEMO_THREAT, eps=(0.0, 0.05, 0.1, 0.15), steps=10))
+    window.setup.checks.setChecked(False)
+    window.open_data("tsipras:n=200")
+    window.add_model(str(root / "tsipras_robust.pt2"))
+    wait_loaded(qtbot, window)
+    results = run_to_finish(qtbot, window)
+    xs, ys = window.tradeoff.curves[(0, "certified")].getData()
+    expected = results.models[0].sweep.certified_curve()
+    assert expected is not None
+    np.testing.assert_allclose(xs, [e for e, _ in expected])
+    np.testing.assert_allclose(ys, [a for _, a in expected])
+    robust = [r.robust_accuracy for r in results.models[0].sweep.curve()]
+    assert all(c <= r + 1e-12 for c, r in zip(ys, robust, strict=True))  # lower ≤ upper
+    labels = [label.text for _, label in window.tradeoff.metric_legend.items]
+    assert CERTIFIED_LABEL in labels

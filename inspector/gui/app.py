@@ -24,6 +24,7 @@ class GuiOptions:
     run: bool = False
     screenshot: str | None = None
     device: str = "auto"
+    audit: str | None = None  # a saved audit or results file to reopen
 
 
 def has_display() -> bool:
@@ -41,14 +42,13 @@ def prepare_headless(options: GuiOptions) -> GuiOptions:
     )
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     options.run = True
-    options.demo = options.demo or not options.models
+    options.demo = options.demo or not (options.models or options.audit)
     options.screenshot = options.screenshot or str(HEADLESS_SCREENSHOT)
     return options
 
 
 def run_gui(options: GuiOptions) -> int:
     options = prepare_headless(options)
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from inspector.gui.theme import apply_theme
@@ -66,7 +66,6 @@ def run_gui(options: GuiOptions) -> int:
         if options.screenshot:
             window.resize(1600, 1000)  # the same framing for every automated screenshot
         _automate(app, window, options, exit_code)
-        QTimer.singleShot(0, window.run)
     code = app.exec()
     return exit_code["code"] or code
 
@@ -77,8 +76,13 @@ def _open_initial(window, options: GuiOptions) -> None:
     # automated runs are reproducible; interactive sessions resume the last threat model
     threat = DEMO_THREAT if options.run else (window.saved_threat() or DEMO_THREAT)
     window.setup.set_threat(threat)
+    if options.audit:
+        window.documents.open_path(options.audit)
+        return
     if options.demo or (not options.models and not options.data):
         window.load_demo(threat)
+        if not options.run:  # an interactive start: a crashed session's results come back
+            window.documents.offer_recovery()
         return
     if options.data:
         window.open_data(options.data)
@@ -101,16 +105,43 @@ def _automate(app, window, options: GuiOptions, exit_code: dict) -> None:
             print(f"screenshot written to {path}")
         app.quit()
 
-    def failed(message: str, _details: str) -> None:
+    def failed(message: str, _details: str = "") -> None:
         print(f"robustness-inspector: error: {message}", file=sys.stderr)
         exit_code["code"] = 2
         app.quit()
 
+    if options.audit:  # reopen, show, screenshot: nothing is recomputed
+        def shown(_statuses) -> None:
+            if window.loader.busy:
+                window.loader.idle.connect(finish)
+            else:
+                finish()
+
+        window.documents.sourcesChecked.connect(shown)
+        window.documents.failed.connect(failed)
+        return
+
+    def load_failed(_job, message: str, _details: str) -> None:
+        print(f"robustness-inspector: error: {message}", file=sys.stderr)
+        exit_code["code"] = 2
+
+    def check_loaded() -> None:
+        if not window.models or window.dataset is None:
+            exit_code["code"] = 2
+            print(
+                "robustness-inspector: error: nothing to run (no model or no dataset)",
+                file=sys.stderr,
+            )
+            app.quit()
+        elif exit_code["code"]:  # a file failed to open: do not run a part of what was asked
+            app.quit()
+        else:
+            window.run()
+
     window.runner.finished.connect(finish)
     window.runner.failed.connect(failed)
-    if not window.models or window.dataset is None:
-        exit_code["code"] = 2
-        print(
-            "robustness-inspector: error: nothing to run (no model or no dataset)", file=sys.stderr
-        )
-        QTimer.singleShot(0, app.quit)
+    window.loader.failed.connect(load_failed)
+    if window.loader.busy:
+        window.loader.idle.connect(check_loaded)
+    else:
+        QTimer.singleShot(0, check_loaded)

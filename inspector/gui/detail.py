@@ -27,11 +27,18 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST
+from inspector.core.saliency import METHODS, overlay, to_display
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.colors import STATUS_COLORS, STATUS_LABELS, model_color
 from inspector.gui.images import perturbation_image, to_pixmap
+from inspector.gui.saliency_view import (
+    ColorBar,
+    SaliencyControls,
+    SaliencyRequest,
+    SaliencyService,
+)
 
 TOP_K = 5
 # Sky blue vs vermillion (Okabe–Ito): distinct in hue and lightness for every colour vision.
@@ -74,6 +81,15 @@ TIPS = {
         "The perturbation δ = adversarial − clean, amplified ×N so that its largest |δ| fills "
         "the range. Mid grey = 0; orange = pixel made brighter, blue = darker (colour images: "
         "0.5 + N·δ per channel)."
+    ),
+    "saliency_clean": (
+        "Saliency on the clean input: where the evidence for the chosen class sits. Orange "
+        "raises the class's logit, blue lowers it (absolute mode: brighter = more). The "
+        "colour bar below gives the scale in the method's units."
+    ),
+    "saliency_adv": (
+        "Saliency on the adversarial example at this ε, for the same class and on the same "
+        "colour scale as the clean map: how the perturbation moved the evidence."
     ),
     "bars": (
         "Class probabilities (softmax) on the clean input and on the adversarial example at "
@@ -202,15 +218,37 @@ def _style_plot(plot: pg.PlotWidget, height: int) -> None:
     item.setMenuEnabled(False)
     item.hideButtons()
     item.layout.setContentsMargins(0, 2, 10, 0)
-    text = plot.palette().color(QPalette.ColorRole.WindowText)
     font = _small_font(plot, 0.8)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setTickFont(font)
+        axis.setStyle(tickLength=-3, tickTextOffset=2, hideOverlappingLabels=False)
+    _color_axes(plot)
+    item.disableAutoRange()
+
+
+def _color_axes(plot: pg.PlotWidget) -> None:
+    item = plot.getPlotItem()
+    if item is None:  # a palette event during pyqtgraph's own construction
+        return
+    text = plot.palette().color(QPalette.ColorRole.WindowText)
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(text))
         axis.setTextPen(pg.mkPen(text))
-        axis.setTickFont(font)
-        axis.setStyle(tickLength=-3, tickTextOffset=2, hideOverlappingLabels=False)
-    item.disableAutoRange()
+
+
+class SmallPlot(pg.PlotWidget):
+    """A detail-panel plot whose axes follow the palette when the system theme changes."""
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            _color_axes(self)
+            self.palette_changed()
+        super().changeEvent(event)
+
+    def palette_changed(self) -> None:
+        """Owners recolour their own items here."""
 
 
 def _stacked(main: QWidget, placeholder: QLabel) -> QStackedWidget:
@@ -243,7 +281,7 @@ class BarChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.plot = SmallPlot()
         _style_plot(self.plot, 104)
         self.plot.invertY(True)
         self.plot.setXRange(0, 1, padding=0.02)
@@ -296,7 +334,8 @@ class TrueClassPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        self.plot = SmallPlot()
+        self.plot.palette_changed = self._recolor_marker
         _style_plot(self.plot, 88)
         self.plot.setYRange(0, 1, padding=0.05)
         self.plot.getAxis("left").setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
@@ -320,6 +359,11 @@ class TrueClassPlot(QWidget):
         layout.addWidget(self.plot)
         self._grid: tuple[float, ...] = ()
 
+    def _recolor_marker(self) -> None:
+        if not hasattr(self, "marker"):
+            return
+        self.marker.setPen(pg.mkPen(self.palette().color(QPalette.ColorRole.WindowText), width=2))
+
     def set_grid(self, eps: tuple[float, ...]) -> None:
         """Axis over the whole grid, so a partial sweep visibly stops short."""
         if eps == self._grid:
@@ -333,11 +377,28 @@ class TrueClassPlot(QWidget):
     def show_curve(self, eps: np.ndarray, probs: np.ndarray, current: float, k: int) -> None:
         """`probs` over `eps` (the computed grid points); marker only if ε_k is among them."""
         self.curve.setData(eps, probs)
+        self.show_marker(probs, current, k)
+
+    def show_marker(self, probs: np.ndarray, current: float, k: int) -> None:
+        """Move only the ring and the line: what a slider move changes."""
         self.line.setValue(current)
         if k < len(probs):
             self.marker.setData([current], [float(probs[k])])
         else:
             self.marker.setData([], [])
+
+
+def _chw(rgb: np.ndarray) -> np.ndarray:
+    """uint8 H×W×3 → float C×H×W in [0, 1], what the image tiles draw."""
+    return np.moveaxis(rgb.astype(np.float32) / 255.0, -1, 0)
+
+
+CONCENTRATION_TIP = (
+    "How concentrated this model's attribution is on the object, over all evaluated "
+    "examples (digits: the share of |attribution| on the digit's pixels, grey level > 0.2; "
+    "other images: alignment with the image's edges). A uniform map scores the 'uniform' "
+    "level. Robust models tend to score higher (Tsipras et al.); it is no proof of safety."
+)
 
 
 def _eps_text(eps: float) -> str:
@@ -390,6 +451,7 @@ class ModelColumn(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._shown: tuple | None = None  # (snapshot, ε done, example, clean image) last shown
         self.name_label = QLabel()
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -404,6 +466,10 @@ class ModelColumn(QObject):
         self.clean = ImageTile(TIPS["clean"])
         self.adversarial = ImageTile(TIPS["adversarial"])
         self.perturbation = ImageTile(TIPS["perturbation"])
+        self.saliency_clean = ImageTile(TIPS["saliency_clean"])
+        self.saliency_adv = ImageTile(TIPS["saliency_adv"])
+        self.saliency_bar = ColorBar()
+        self.concentration_label = _caption(tip=CONCENTRATION_TIP, scale=0.85)
         self.bars = BarChart()
         self.bar_placeholder = _placeholder()
         self.bar_stack = _stacked(self.bars, self.bar_placeholder)
@@ -416,6 +482,10 @@ class ModelColumn(QObject):
             self.clean,
             self.adversarial,
             self.perturbation,
+            self.saliency_clean,
+            self.saliency_adv,
+            self.saliency_bar,
+            self.concentration_label,
             self.bar_stack,
             self.curve_stack,
         ]
@@ -430,9 +500,17 @@ class ModelColumn(QObject):
         return self.status_label
 
     def place(self, grid: QGridLayout, column: int) -> None:
-        """Put the widgets in `column` of the shared grid, one row each."""
-        for row, widget in enumerate(self.widgets()):
-            grid.addWidget(widget, row, column)
+        """Put the widgets in `column` of the shared grid, one row each; the row before the
+        saliency maps is left for the saliency pickers, which span every column."""
+        widgets = self.widgets()
+        first_saliency = widgets.index(self.saliency_clean)
+        for row, widget in enumerate(widgets):
+            grid.addWidget(widget, row + (row >= first_saliency), column)
+
+    @property
+    def saliency_row(self) -> int:
+        """The grid row of the saliency pickers (see `place`)."""
+        return self.widgets().index(self.saliency_clean)
 
     def widgets(self) -> list[QWidget]:
         return [self.name_label, self.color_bar, *self.body]
@@ -455,7 +533,13 @@ class ModelColumn(QObject):
             if snapped <= 0.55 * width:
                 side = snapped
         side = max(40, min(MAX_IMAGE, side))
-        for tile in (self.clean, self.adversarial, self.perturbation):
+        for tile in (
+            self.clean,
+            self.adversarial,
+            self.perturbation,
+            self.saliency_clean,
+            self.saliency_adv,
+        ):
             tile.set_side(side)
 
     # Handles for tests and for the window (e.g. to export the plots).
@@ -480,7 +564,49 @@ class ModelColumn(QObject):
         self.name_label.setToolTip(name)
         self.color_bar.setStyleSheet(f"background: {color};")
 
+    # -- saliency -------------------------------------------------------------------------
+
+    def show_saliency_message(self, message: str) -> None:
+        for tile, what in ((self.saliency_clean, "clean"), (self.saliency_adv, "adversarial")):
+            tile.show_image(None, f"saliency, {what}", message)
+        self.saliency_bar.set_scale(True, 0.0, "")
+
+    def show_saliency(
+        self, request: SaliencyRequest, maps: np.ndarray, controls: SaliencyControls, eps: str
+    ) -> None:
+        """Both maps on one colour scale, over their images, with what they explain."""
+        shown = to_display(maps, controls.signed)
+        method = METHODS[request.method]
+        what = f"{method.label}<br>of class {request.target_class}"
+        image = overlay(request.clean, shown.values[0], shown.signed, controls.alpha)
+        self.saliency_clean.show_image(_chw(image), f"saliency, clean<br>{what}")
+        if request.adversarial is None or len(shown.values) < 2:
+            self.saliency_adv.show_image(None, "saliency, adversarial", "no adversarial image")
+        else:
+            image = overlay(request.adversarial, shown.values[1], shown.signed, controls.alpha)
+            self.saliency_adv.show_image(
+                _chw(image), f"saliency, adversarial,<br>{eps}<br>{what}"
+            )
+        self.saliency_bar.set_scale(shown.signed, shown.scale, method.unit)
+
+    def show_concentration(self, summary) -> None:
+        if summary is None:
+            self.concentration_label.setText(_grey("no concentration score for this data"))
+        elif isinstance(summary, str):
+            self.concentration_label.setText(_grey(f"concentration: {summary}"))
+        else:
+            what = "on the digit" if summary.measure == "object_share" else "edge alignment"
+            detail = (
+                f"(95% CI {summary.ci_low:.0%}–{summary.ci_high:.0%}, "
+                f"uniform map {summary.uniform:.0%}, n={summary.n})"
+            )
+            self.concentration_label.setText(
+                f"{what}: <b>{summary.mean:.0%}</b> {_grey(detail)}"
+            )
+            self.concentration_label.setToolTip(summary.describe() + ". " + summary.caveat)
+
     def show_missing(self, message: str) -> None:
+        self._shown = None
         self.status_label.setText(_grey(message))
         self.status_label.setToolTip("")
         self._show_body(False)
@@ -502,10 +628,14 @@ class ModelColumn(QObject):
             return
         self._show_body(True)
         names = view.models[index].info.class_names
+        # Same example and same snapshot as last time: only ε moved, so the clean tile and
+        # the P(true) curve stay as they are (a slider move must repaint little).
+        key = (id(sweep), sweep.eps_done, position, id(clean))
+        same_example, self._shown = key == self._shown, key
         self._show_status(view, index, sweep, position, k)
-        self._show_images(view, index, sweep, position, k, clean)
+        self._show_images(view, index, sweep, position, k, clean, same_example)
         self._show_probs(sweep, position, k, names)
-        self._show_curve(view.eps, sweep, position, k)
+        self._show_curve(view.eps, sweep, position, k, same_example)
 
     def _show_status(
         self, view: ResultsView, index: int, sweep: ModelSweep, position: int, k: int
@@ -530,15 +660,17 @@ class ModelColumn(QObject):
         position: int,
         k: int,
         clean: np.ndarray | None,
+        same_example: bool = False,
     ) -> None:
         """Clean, adversarial and δ with captions saying what each is and where it comes from."""
         eps = view.eps[k]
         names, label = view.models[index].info.class_names, int(sweep.labels[position])
-        pred = _prediction(
-            names, int(sweep.clean_pred[position]), sweep.clean_conf[position], label
-        )
-        self.clean.show_image(clean, f"clean<br>{pred}", "image not available")
-        self._note_image_size(clean)
+        if not same_example:
+            pred = _prediction(
+                names, int(sweep.clean_pred[position]), sweep.clean_conf[position], label
+            )
+            self.clean.show_image(clean, f"clean<br>{pred}", "image not available")
+            self._note_image_size(clean)
         caption = f"adversarial, {_eps_text(eps)}"
         if k >= sweep.eps_done:
             caption += "<br>" + _grey("not computed yet")
@@ -592,7 +724,14 @@ class ModelColumn(QObject):
         self.bars.show_probs(sweep.clean_probs[position], adv, int(sweep.labels[position]), names)
         self.bar_stack.setCurrentIndex(0)
 
-    def _show_curve(self, eps: tuple[float, ...], sweep: ModelSweep, position: int, k: int) -> None:
+    def _show_curve(
+        self,
+        eps: tuple[float, ...],
+        sweep: ModelSweep,
+        position: int,
+        k: int,
+        same_example: bool = False,
+    ) -> None:
         label, done = int(sweep.labels[position]), sweep.eps_done
         probs = sweep.adv_probs
         if probs is None or done == 0 or not 0 <= label < probs.shape[-1]:
@@ -600,9 +739,12 @@ class ModelColumn(QObject):
             self.curve_placeholder.setText(why)
             self.curve_stack.setCurrentIndex(1)
             return
+        values = probs[position, :done, label].astype(float)
+        if same_example and self.curve_stack.currentIndex() == 0:
+            self.true_prob.show_marker(values, eps[k], k)
+            return
         self.true_prob.set_grid(eps)
-        grid = np.asarray(eps[:done], dtype=float)
-        self.true_prob.show_curve(grid, probs[position, :done, label].astype(float), eps[k], k)
+        self.true_prob.show_curve(np.asarray(eps[:done], dtype=float), values, eps[k], k)
         self.curve_stack.setCurrentIndex(0)
 
 
@@ -622,6 +764,14 @@ class DetailPanel(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.threat_label = _caption()
         self.threat_label.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.running = False
+        self.saliency_controls = SaliencyControls()
+        self.saliency = SaliencyService(self)
+        self.saliency.ready.connect(self._saliency_arrived)
+        self.saliency.failed.connect(self._saliency_failed)
+        self.saliency.concentrationReady.connect(self._concentration_arrived)
+        self.saliency_controls.computeChanged.connect(self._update_saliency)
+        self.saliency_controls.displayChanged.connect(self._update_saliency)
         self._columns_widget = QWidget()
         self._grid = QGridLayout(self._columns_widget)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -648,6 +798,7 @@ class DetailPanel(QWidget):
             self._rebuild_columns(len(models))
         for i, (column, entry) in enumerate(zip(self.columns, models, strict=True)):
             column.set_model(entry.info.name, model_color(i))
+        self._match_models()
         self.show_example(self.position, self.eps_index)
 
     def refresh(self) -> None:
@@ -672,6 +823,103 @@ class DetailPanel(QWidget):
         self._show_header(view, position, k)
         for i, column in enumerate(self.columns):
             column.show_example(view, i, position, k, self._clean_image(i, position))
+        self._update_saliency()
+
+    # -- saliency -------------------------------------------------------------------------
+
+    def set_running(self, running: bool) -> None:
+        """While an attack runs, the concentration score (a pass over every example, which
+        competes with the attack and the event loop for the interpreter) waits."""
+        self.running = running
+        if not running:
+            self._update_saliency()
+
+    def set_models(self, models: list) -> None:
+        """The loaded models (LoadedModel), matched to the view's models by name."""
+        self._loaded = list(models)
+        self._match_models()
+        self._update_saliency()
+
+    def _match_models(self) -> None:
+        by_name = {m.info.name: m for m in getattr(self, "_loaded", [])}
+        names = [] if self.view is None else [m.info.name for m in self.view.models]
+        self.saliency.set_models([by_name.get(name) for name in names])
+
+    def _requests(self) -> list[tuple[int, SaliencyRequest | str]]:
+        """Per model column: what to show (a request) or why nothing can be shown."""
+        view, position, k = self.view, self.position, self.eps_index
+        if view is None or position is None:
+            return []
+        controls = self.saliency_controls
+        found: list[tuple[int, SaliencyRequest | str]] = []
+        for i in range(len(self.columns)):
+            s = view.sweep(i)
+            if s is None or not 0 <= position < len(s.labels):
+                continue
+            clean = self._clean_image(i, position)
+            if clean is None:
+                found.append((i, "image not available"))
+                continue
+            done = s.eps_done > 0 and k < s.eps_done
+            adv_pred = int(s.adv_pred[position, k]) if done else int(s.clean_pred[position])
+            target = {
+                "true": int(s.labels[position]),
+                "clean": int(s.clean_pred[position]),
+                "adversarial": adv_pred,
+            }[controls.target]
+            adversarial = view.adversarial_image(i, position, k) if done else None
+            request = SaliencyRequest(
+                i, int(s.indices[position]), k, controls.method, target, clean, adversarial
+            )
+            found.append((i, request))
+        return found
+
+    def _update_saliency(self) -> None:
+        """Show cached maps at once; ask the service for the rest (in the background)."""
+        if self.view is None:
+            return
+        method = self.saliency_controls.method
+        wanted = []
+        for i, request in self._requests():
+            column = self.columns[i]
+            if isinstance(request, str):
+                column.show_saliency_message(request)
+                continue
+            maps = self.saliency.maps(request)
+            if maps is not None:
+                column.show_saliency(request, maps, self.saliency_controls, self._eps_label())
+            elif request.key in self.saliency.failures:
+                column.show_saliency_message(self.saliency.failures[request.key])
+            else:
+                column.show_saliency_message("computing…")
+                wanted.append(request)
+            s = self.view.sweep(i)
+            if s is not None and not self.running:  # a whole-set pass: not beside an attack
+                self.saliency.request_concentration(i, method, self.view.dataset, s.indices)
+            waiting = "after the run" if self.running else "computing…"
+            column.show_concentration(self.saliency.concentration.get((i, method), waiting))
+        self.saliency.request(wanted)
+
+    def _eps_label(self) -> str:
+        return "" if self.view is None else _eps_text(self.view.eps[self.eps_index])
+
+    def _is_current(self, request: SaliencyRequest) -> bool:
+        current = dict(self._requests()).get(request.model_index)
+        return isinstance(current, SaliencyRequest) and current.key == request.key
+
+    def _saliency_arrived(self, request: SaliencyRequest) -> None:
+        if self._is_current(request):
+            self.columns[request.model_index].show_saliency(
+                request, self.saliency.maps(request), self.saliency_controls, self._eps_label()
+            )
+
+    def _saliency_failed(self, request: SaliencyRequest, reason: str) -> None:
+        if self._is_current(request):
+            self.columns[request.model_index].show_saliency_message(reason)
+
+    def _concentration_arrived(self, index: int, method: str, summary) -> None:
+        if method == self.saliency_controls.method and 0 <= index < len(self.columns):
+            self.columns[index].show_concentration(summary)
 
     def _rebuild_columns(self, count: int) -> None:
         for i, column in enumerate(self.columns):
@@ -686,8 +934,12 @@ class DetailPanel(QWidget):
             column.place(self._grid, i)
             self._grid.setColumnStretch(i, 1)
             self._grid.setColumnMinimumWidth(i, COLUMN_MIN_WIDTH)
+        self._grid.removeWidget(self.saliency_controls)
         if self.columns:  # spare height goes below the last row, not between the rows
-            self._grid.setRowStretch(2 + len(self.columns[0].body), 1)
+            self._grid.setRowStretch(3 + len(self.columns[0].body), 1)
+            row = self.columns[0].saliency_row
+            self._grid.addWidget(self.saliency_controls, row, 0, 1, count)
+        self.saliency_controls.setVisible(bool(self.columns))
 
     def _show_threat(self, view: ResultsView) -> None:
         threat = view.threat

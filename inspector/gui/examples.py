@@ -9,7 +9,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QSignalBlocker,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -295,14 +302,17 @@ class ExamplesFilter(QSortFilterProxyModel):
         self._mask_version = -1
         self.invalidate()  # not invalidateFilter: undynamic, it would insert rows unsorted
 
-    def update_after(self, columns: tuple[int, ...]) -> None:
+    def update_after(self, columns: tuple[int, ...]) -> bool:
         """The source's values in `columns` changed: re-filter and re-sort if that matters.
 
         In the source's order (the default) this costs one mask lookup per row and no
-        comparison; sorted by another column, a Python lessThan per comparison."""
+        comparison; sorted by another column, a Python lessThan per comparison. Returns
+        whether the rows were re-filtered or re-sorted (the whole table then repaints)."""
         eps_filter = self.status is not None or self.predicted_class is not None
         if eps_filter or self.wanted[0] in columns:
             self.invalidate()
+            return True
+        return False
 
     def _source_order(self) -> bool:
         """Whether the order asked for is the source's: unsorted, or by dataset index upwards."""
@@ -424,10 +434,21 @@ class ExamplesPanel(QWidget):
         self._update_count()
 
     def set_eps_index(self, k: int) -> None:
-        self.source.set_eps_index(k)
-        self.proxy.update_after(EPS_COLUMNS)
+        # Qt repaints the whole table for a multi-cell dataChanged; only the ε columns
+        # change here, so the signal is held back and just their strip is repainted.
+        with QSignalBlocker(self.source):
+            self.source.set_eps_index(k)
+        if not self.proxy.update_after(EPS_COLUMNS):
+            self._repaint_columns(EPS_COLUMNS)
         self.source.headerDataChanged.emit(Qt.Orientation.Horizontal, ADV, ADV)
         self._update_count()
+
+    def _repaint_columns(self, columns: tuple[int, ...]) -> None:
+        viewport = self.table.viewport()
+        for column in columns:
+            x = self.table.columnViewportPosition(column)
+            if x >= 0 or self.table.columnWidth(column) + x > 0:
+                viewport.update(x, 0, self.table.columnWidth(column), viewport.height())
 
     def current_position(self) -> int | None:
         index = self.table.currentIndex()
@@ -438,6 +459,48 @@ class ExamplesPanel(QWidget):
             self.proxy.mapToSource(self.proxy.index(r, 0)).row()
             for r in range(self.proxy.rowCount())
         ]
+
+    def state(self) -> dict:
+        """The table's selections, for an audit file (plain JSON)."""
+        column, order = self.proxy.wanted
+        return {
+            "model_index": self.model_combo.currentIndex(),
+            "status": self.status_combo.currentData(),
+            "true_class": self.true_combo.currentData(),
+            "predicted_class": self.pred_combo.currentData(),
+            "sort_column": column,
+            "sort_descending": order == Qt.SortOrder.DescendingOrder,
+            "example": self.current_position(),
+        }
+
+    def restore_state(self, state: dict) -> None:
+        """Re-apply saved selections; values that no longer fit are ignored."""
+        model = state.get("model_index")
+        if isinstance(model, int) and 0 <= model < self.model_combo.count():
+            self.model_combo.setCurrentIndex(model)
+        for combo, key in (
+            (self.status_combo, "status"),
+            (self.true_combo, "true_class"),
+            (self.pred_combo, "predicted_class"),
+        ):
+            found = combo.findData(state.get(key))
+            if found >= 0:
+                combo.setCurrentIndex(found)
+        column = state.get("sort_column")
+        if isinstance(column, int) and 0 <= column < len(COLUMNS):
+            order = Qt.SortOrder.DescendingOrder if state.get("sort_descending") else (
+                Qt.SortOrder.AscendingOrder
+            )
+            self.table.sortByColumn(column, order)
+        example = state.get("example")
+        if isinstance(example, int):
+            self.select_position(example)
+
+    def select_position(self, position: int) -> None:
+        """Select the row of source position `position` if it is shown."""
+        index = self.proxy.mapFromSource(self.source.index(position, 0))
+        if index.isValid():
+            self.table.selectRow(index.row())
 
     def select_status(self, status: str | None) -> None:
         self.status_combo.setCurrentIndex([v for _, v in STATUS_FILTERS].index(status))

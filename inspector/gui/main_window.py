@@ -33,21 +33,67 @@ from inspector.core.evaluate import EvaluationRequest, ModelRequest
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.refine import can_refine, refine_evaluation, widen_to
-from inspector.core.results import EvaluationResults, library_versions
+from inspector.core.results import EvaluationResults, ModelResult, library_versions
 from inspector.core.sweep import EpsFinished, Progress
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
 from inspector.gui.detail import DetailPanel
+from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
+from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
 from inspector.gui.runner import EvaluationRunner
 from inspector.gui.setup_panel import SetupPanel
+from inspector.gui.wording import for_window
 
 MODEL_SUFFIXES = {".pt2", ".pt", ".ts", ".pth", ".onnx"}
 MODEL_FILTER = "Models (*.pt2 *.pt *.ts *.pth *.onnx);;All files (*)"
 RECENT_MAX = 8
 REFRESH_GAP = 0.2  # seconds between two refreshes of the panels while a run streams results
+
+
+def _version_of(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def about_text(device: str, models: list[LoadedModel]) -> str:
+    """The About box's body: what the tool is, where it computes, and every version."""
+    import torch
+
+    from inspector.core.devices import resolve_device
+
+    try:
+        default = str(resolve_device(device))
+    except InspectorError:
+        default = f"{device} (not available)"
+    devices = sorted({m.info.device for m in models}) or [default]
+    gpu = (
+        torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none found (CPU only)"
+    )
+    providers = sorted({p for m in models for p in m.info.providers})
+    rows = [("Device in use", ", ".join(devices)), ("GPU", gpu)]
+    if providers:
+        rows.append(("ONNX Runtime providers in use", ", ".join(providers)))
+    rows += list(library_versions().items())
+    rows += [(name, _version_of(name)) for name in ("PySide6", "pyqtgraph", "superqt", "captum")]
+    cells = "".join(
+        f'<tr><td style="padding-right:14px;color:gray">{k}</td><td>{v}</td></tr>'
+        for k, v in rows
+    )
+    return (
+        f"<h3>Robustness Inspector {__version__}</h3>"
+        "<p>How an image classifier behaves under adversarial attack: clean and adversarial "
+        "predictions, boundary errors, and the clean/robust tradeoff over ε.</p>"
+        "<p>Attack-based robust accuracy is an <i>upper bound</i> on the true robust "
+        "accuracy: a stronger attack can only lower it.</p>"
+        f"<table>{cells}</table>"
+    )
 
 
 class MainWindow(QMainWindow):
@@ -63,9 +109,12 @@ class MainWindow(QMainWindow):
         self.view: ResultsView | None = None
         self.results: EvaluationResults | None = None
         self.last_error: QMessageBox | None = None
+        self.about_box: QMessageBox | None = None
         self._run_started = self._model_started = 0.0
         self._progress_model = 0
         self.runner = EvaluationRunner(self)
+        self.loader = FileLoader(self)
+        self.documents = Documents(self)
         # New results refresh the panels once per burst, at most every REFRESH_GAP seconds,
         # and the detail panel a turn of the event loop later: each refresh and its repaint
         # cost tens of milliseconds of the GUI thread, which shares 2 cores with the attack.
@@ -133,7 +182,16 @@ class MainWindow(QMainWindow):
         open_model = self._action("Open &Model…", self.ask_model, QKeySequence.StandardKey.Open)
         file_menu.addAction(open_model)
         file_menu.addAction(self._action("Open &Dataset…", self.ask_dataset, "Ctrl+Shift+O"))
+        docs = self.documents
+        file_menu.addAction(self._action("Open &Audit…", docs.ask_open, "Ctrl+Alt+O"))
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Save Audit", docs.save, QKeySequence.StandardKey.Save))
+        file_menu.addAction(self._action("Save Audit &As…", docs.save_as, "Ctrl+Shift+S"))
+        export = file_menu.addMenu("&Export")
+        export.addAction(self._action("&Report (PDF)…", lambda: docs.export_report(), "Ctrl+E"))
+        export.addAction(self._action("Per-example table (&CSV)…", lambda: docs.export_csv()))
+        export.addAction(self._action("&Summary (JSON)…", lambda: docs.export_summary()))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         run_menu = bar.addMenu("&Run")
@@ -167,6 +225,9 @@ class MainWindow(QMainWindow):
         r.finished.connect(self._on_finished)
         r.failed.connect(self._on_failed)
         r.runningChanged.connect(self._on_running)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
+        self.loader.busyChanged.connect(self._on_loading)
         self.eps_bar.epsIndexChanged.connect(self._on_eps_index)
         self.examples.selectionChanged.connect(self._on_selection)
         self.examples.modelChanged.connect(
@@ -175,37 +236,58 @@ class MainWindow(QMainWindow):
 
     # -- models and data ------------------------------------------------------------------
 
-    def add_model(self, path: str, name: str | None = None) -> bool:
-        """Load a model; a bad file gives a dialog, never a crash."""
-        fallback = self.dataset.info.shape if self.dataset is not None else None
-        try:
-            model = load_model(path, device=self.device, name=name, fallback_input_shape=fallback)
-        except InspectorError as exc:
-            self.show_error(str(exc))
-            return False
-        except Exception as exc:  # a model that breaks the loader must not take the window down
-            self.show_error(f"cannot load {path}: {type(exc).__name__}: {exc}", repr(exc))
-            return False
-        self.models.append(model)
-        self._remember("recentModels", path)
-        self.setup.set_models(self.models)
-        return True
+    def add_model(self, path: str, name: str | None = None) -> None:
+        """Load a model in the background; a bad file gives a dialog, never a crash."""
 
-    def open_data(self, spec: str) -> bool:
-        try:
-            dataset = open_dataset(spec)
-        except InspectorError as exc:
-            self.show_error(str(exc))
-            return False
-        self.dataset = dataset
-        self._remember("recentDatasets", spec)
-        self.setup.set_dataset(dataset.info)
-        return True
+        def job() -> LoadJob:
+            # read when the job starts: a dataset queued before it has been opened by then
+            shape = self.dataset.info.shape if self.dataset is not None else None
+            device = self.device
+            return LoadJob(
+                "model",
+                path,
+                lambda: load_model(path, device=device, name=name, fallback_input_shape=shape),
+            )
+
+        self.loader.submit(job)
+
+    def open_data(self, spec: str) -> None:
+        """Open a dataset in the background (a folder of images can take a while to index)."""
+        self.loader.submit(lambda: LoadJob("dataset", spec, lambda: open_dataset(spec)))
+
+    def _on_loaded(self, job: LoadJob, opened) -> None:
+        if job.kind == "model":
+            self.models.append(opened)
+            self._remember("recentModels", job.source)
+            self.setup.set_models(self.models)
+            self.detail.set_models(self.models)
+        else:
+            self.dataset = opened
+            self._remember("recentDatasets", job.source)
+            self.setup.set_dataset(opened.info)
+            view = self.view
+            if view is not None and view.dataset is None and view.dataset_info == opened.info:
+                view.dataset = opened  # saved results get their thumbnails and clean images
+                state = self.view_state()
+                self._show_view()
+                self.restore_view_state(state)
+
+    def _on_load_failed(self, job: LoadJob, message: str, details: str) -> None:
+        self.show_error(message, details)
+
+    def _on_loading(self, busy: bool) -> None:
+        self.setup.set_loading(busy)
+        self.run_action.setEnabled(not busy and not self.runner.running)
+        if busy:
+            self.statusBar().showMessage("Opening files in the background…")
+        elif self.models and self.dataset is not None:
+            self.statusBar().showMessage("Ready: press Run (Ctrl+R).")
 
     def remove_model(self, row: int) -> None:
         if 0 <= row < len(self.models) and not self.runner.running:
             del self.models[row]
             self.setup.set_models(self.models)
+            self.detail.set_models(self.models)
 
     def rename_model(self, row: int) -> None:
         if not 0 <= row < len(self.models):
@@ -215,6 +297,7 @@ class MainWindow(QMainWindow):
         if ok and name.strip():
             self.models[row].info = replace(self.models[row].info, name=name.strip())
             self.setup.set_models(self.models)
+            self.detail.set_models(self.models)
 
     def ask_model(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
@@ -237,7 +320,7 @@ class MainWindow(QMainWindow):
     # -- running --------------------------------------------------------------------------
 
     def run(self) -> None:
-        if self.runner.running or not self.models or self.dataset is None:
+        if self.runner.running or self.loader.busy or not self.models or self.dataset is None:
             return
         try:
             threat = self.setup.threat()
@@ -252,12 +335,16 @@ class MainWindow(QMainWindow):
             data=self.dataset.info.spec,
             threat=threat,
             device=self.device,
+            checks=self.setup.checks.isChecked(),
+            smoothing=self.setup.smoothing(),
         )
         n = len(self.dataset.labels)
         self.view = ResultsView(
             threat.with_examples(n), self.dataset.info, [m.info for m in self.models], self.dataset
         )
         self.results = None
+        self.setup.checks_panel.set_results(None)
+        self.set_document_title("running…")
         self._show_view()
         self._start_clock()
         self.runner.start(list(self.models), self.dataset, request)
@@ -314,6 +401,7 @@ class MainWindow(QMainWindow):
     def _on_eps_finished(self, event: EpsFinished) -> None:
         if self.view is None:
             return
+
         first = self.view.sweep(event.model_index) is None
         self.view.update(event.model_index, event.snapshot)
         if first and event.model_index == 0:  # the rows appear: show them and select one
@@ -322,6 +410,7 @@ class MainWindow(QMainWindow):
         elif not self._refresh_timer.isActive():
             wait = REFRESH_GAP - (time.perf_counter() - self._refreshed_at)
             self._refresh_timer.start(max(0, int(1000 * wait)))
+        self.documents.autosave()  # throttled by the autosaver, written off the GUI thread
 
     def _refresh_views(self) -> None:
         """Show the view's latest results: everything at once, the detail panel just after."""
@@ -342,6 +431,8 @@ class MainWindow(QMainWindow):
             self.view.threat = results.threat
             for i, m in enumerate(results.models):
                 self.view.update(i, m.sweep)
+                if m.smoothing:
+                    self.view.smoothing[i] = m.smoothing
             self._refresh_views()
         partial = results.partial or len(results.models) < len(self.models)
         state = "partial (cancelled)" if partial else "complete"
@@ -350,13 +441,17 @@ class MainWindow(QMainWindow):
             f"Run {state} in {seconds:.1f} s · {results.threat.describe()}"
         )
         self.setup.progress_text.setText(f"Run {state}.")
+        self.setup.checks_panel.set_results(results)
+        self.documents.autosave(final=True)  # kept until saved: a crash now loses nothing
+        self.set_document_title("unsaved results")
 
     def _on_failed(self, message: str, details: str) -> None:
         self.show_error(message, details)
 
     def _on_running(self, running: bool) -> None:
         self.setup.set_running(running)
-        self.run_action.setEnabled(not running)
+        self.detail.set_running(running)
+        self.run_action.setEnabled(not running and not self.loader.busy)
         self.cancel_action.setEnabled(running)
 
     def _on_eps_index(self, k: int) -> None:
@@ -372,6 +467,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str, details: str = "") -> None:
         """A window-modal dialog that does not block the event loop (tests read last_error)."""
+        message = for_window(message)
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Robustness Inspector",
@@ -387,16 +483,16 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
 
     def about(self) -> None:
-        versions = library_versions()
-        devices = sorted({m.info.device for m in self.models}) or [self.device]
-        lines = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in versions.items())
-        QMessageBox.about(
-            self,
-            "About Robustness Inspector",
-            f"<h3>Robustness Inspector {__version__}</h3>"
-            "<p>How an image classifier behaves under adversarial attack.</p>"
-            f"<p>Device in use: {', '.join(devices)}</p><table>{lines}</table>",
-        )
+        """Versions and the device in use: what a bug report or an audit needs to cite."""
+        box = QMessageBox(self)
+        box.setObjectName("aboutBox")
+        box.setWindowTitle("About Robustness Inspector")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(about_text(self.device, self.models))
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.open()
+        self.about_box = box
 
     def _remember(self, key: str, value: str) -> None:
         items = [v for v in self.settings.value(key, [], type=list) if v != value]
@@ -405,7 +501,11 @@ class MainWindow(QMainWindow):
 
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
-        for key, opener in (("recentModels", self.add_model), ("recentDatasets", self.open_data)):
+        for key, opener in (
+            ("recentAudits", self.documents.open_path),
+            ("recentModels", self.add_model),
+            ("recentDatasets", self.open_data),
+        ):
             for value in self.settings.value(key, [], type=list):  # 1 item reads back as str
                 action = self.recent_menu.addAction(value)
                 action.triggered.connect(lambda _=False, v=value, o=opener: o(v))
@@ -420,9 +520,86 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Stop a running evaluation cleanly, then save the window's geometry."""
         self.runner.shutdown()
+        self.loader.wait()
+        self.detail.saliency.wait()
+        self.documents.close()  # closed on purpose: no recovery offered next time
         self.settings.setValue("geometry", self.saveGeometry())
         self._save_threat()
         super().closeEvent(event)
+
+    # -- documents ------------------------------------------------------------------------
+
+    def current_results(self) -> EvaluationResults | None:
+        """The finished results, or what a run has finished so far (marked partial)."""
+        if self.results is not None:
+            return self.results
+        view = self.view
+        if view is None:
+            return None
+        done = [ModelResult(m.info, m.sweep) for m in view.models if m.sweep is not None]
+        if not done:
+            return None
+        env = library_versions() | {"device": ", ".join(sorted({m.info.device for m in done}))}
+        return EvaluationResults(view.threat, view.dataset_info, done, environment=env)
+
+    def view_state(self) -> dict:
+        """The window's selections, saved in audits."""
+        return {
+            "eps_index": self.eps_bar.eps_index,
+            "examples": self.examples.state(),
+            "saliency": self.detail.saliency_controls.state(),
+        }
+
+    def show_audit(self, audit) -> None:
+        """Show saved results as they were, without recomputing anything."""
+        self.models, self.dataset = [], None
+        self.setup.set_models(self.models)
+        self.detail.set_models(self.models)
+        self.setup.set_dataset(None)
+        self.setup.set_threat(audit.results.threat)
+        self.results = audit.results
+        self.setup.checks_panel.set_results(audit.results)
+        self.view = ResultsView.from_results(audit.results)
+        self._show_view()
+        self.restore_view_state(audit.view or {})
+        self.statusBar().showMessage(
+            f"Opened saved results · {audit.results.threat.describe()} · nothing recomputed"
+        )
+
+    def restore_view_state(self, state: dict) -> None:
+        k = state.get("eps_index")
+        if self.view is not None and isinstance(k, int) and 0 <= k < len(self.view.eps):
+            self.eps_bar.slider.setValue(k)
+        if isinstance(state.get("examples"), dict):
+            self.examples.restore_state(state["examples"])
+        if isinstance(state.get("saliency"), dict):
+            self.detail.saliency_controls.restore_state(state["saliency"])
+        if self.examples.current_position() is None:
+            self.examples.step(0)
+
+    def sources_checked(self, audit, statuses: list) -> None:
+        """Reopen the files that still match: thumbnails, runs and saliency need them."""
+        if self.results is not audit.results:
+            return
+        for status in statuses:
+            if status.ok and status.kind == "dataset":
+                self.open_data(status.path)
+        for status in statuses:
+            if status.ok and status.kind == "model":
+                self.add_model(status.path, name=status.name)
+
+    def relocated(self, audit) -> None:
+        """A source was located elsewhere: the results now point at the new path."""
+        self.results = audit.results
+        if self.view is not None:
+            for i, m in enumerate(audit.results.models):
+                self.view.models[i].info = m.info
+
+    def remember_audit(self, path: str) -> None:
+        self._remember("recentAudits", path)
+
+    def set_document_title(self, name: str) -> None:
+        self.setWindowTitle(f"{name} · Robustness Inspector")
 
     def _save_threat(self) -> None:
         with contextlib.suppress(InspectorError):  # invalid controls: keep the last good one
@@ -452,6 +629,6 @@ class MainWindow(QMainWindow):
         from inspector.core.demo import DEMO_DATA, demo_model_paths
 
         self.setup.set_threat(threat)
-        if self.open_data(DEMO_DATA):
-            for path in demo_model_paths():
-                self.add_model(str(path))
+        self.open_data(DEMO_DATA)
+        for path in demo_model_paths():
+            self.add_model(str(path))

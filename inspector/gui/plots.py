@@ -26,7 +26,9 @@ METRIC_STYLES = {  # dash = metric (colour = model)
     "robust": Qt.PenStyle.SolidLine,
     "clean": Qt.PenStyle.DashLine,
     "boundary": Qt.PenStyle.DotLine,
+    "certified": Qt.PenStyle.DashDotDotLine,
 }
+CERTIFIED_LABEL = "certified accuracy (lower bound)"
 EPS_AXIS_LABEL = "ε (pixel units, [0, 1] images)"
 THREAT_FONT_PT = 8
 TITLE_FONT_PT = 10
@@ -272,7 +274,7 @@ class TradeoffPlot(_PlotPanel):
         self._model_keys.clear()
         count = len(self.view.models) if self.view is not None else 0
         for i in range(count):
-            for metric in METRICS:
+            for metric in (*METRICS, "certified"):
                 curve = self._make_curve(i, metric)
                 self.curves[(i, metric)] = curve
                 self.plot_item.addItem(curve)
@@ -298,6 +300,11 @@ class TradeoffPlot(_PlotPanel):
         color = model_color(i)
         width = 2.5 if metric == "robust" else 2.0
         pen = pg.mkPen(color, width=width, style=METRIC_STYLES[metric])
+        if metric == "certified":  # a lower bound: hollow squares, to tell it from the attack
+            return pg.PlotDataItem(
+                pen=pen, symbol="s", symbolSize=6, symbolBrush=None, symbolPen=color,
+                antialias=True,
+            )  # fmt: skip
         if metric != "robust":
             return pg.PlotDataItem(pen=pen, antialias=True)
         return pg.PlotDataItem(
@@ -329,6 +336,11 @@ class TradeoffPlot(_PlotPanel):
             boundary = np.array([r.boundary_error_rate for r in rates], dtype=float)
             self.curves[(i, "robust")].setData(x, robust)
             self.curves[(i, "boundary")].setData(x, boundary)
+            certified = view.certified(i)
+            if certified is None:
+                self.curves[(i, "certified")].setData(np.empty(0), np.empty(0))
+            else:
+                self.curves[(i, "certified")].setData(certified[0], certified[1])
             sweep = view.sweep(i)
             if sweep is None:
                 self.curves[(i, "clean")].setData([], [])
@@ -336,6 +348,22 @@ class TradeoffPlot(_PlotPanel):
                 clean = sweep.clean_accuracy
                 self.curves[(i, "clean")].setData([grid[0], grid[-1]], [clean, clean])
             self._label_model(i, len(rates), len(grid))
+        self._show_certified_key(any(view.certified(i) for i in range(len(view.models))))
+
+    def _show_certified_key(self, shown: bool) -> None:
+        """A legend entry for the certified curve only when some model has one."""
+        keyed = [p for p, m in self._metric_keys.items() if m == "certified"]
+        if shown and not keyed:
+            proxy = pg.PlotDataItem([0.0], [0.0], antialias=True)
+            self._metric_keys[proxy] = "certified"
+            self.metric_legend.addItem(proxy, CERTIFIED_LABEL)
+            self._restyle()
+            self._fit_legend()
+        elif not shown and keyed:
+            for proxy in keyed:
+                self.metric_legend.removeItem(proxy)
+                del self._metric_keys[proxy]
+            self._fit_legend()
 
     def _label_model(self, i: int, done: int, total: int) -> None:
         """Legend text per model, with how far its sweep is while a run goes on."""
@@ -390,10 +418,10 @@ class TradeoffPlot(_PlotPanel):
         self.marker.label.setColor(text)
         for proxy, metric in self._metric_keys.items():
             pen = pg.mkPen(text, width=2, style=METRIC_STYLES[metric])
-            symbol = "o" if metric == "robust" else None
+            symbol = {"robust": "o", "certified": "s"}.get(metric)
             proxy.setPen(pen)
             proxy.setSymbol(symbol)
-            proxy.setSymbolBrush(text)
+            proxy.setSymbolBrush(None if metric == "certified" else text)
             proxy.setSymbolPen(text)
             proxy.setSymbolSize(7)
         for legend in (self.metric_legend, self.model_legend):

@@ -28,10 +28,20 @@ def _dark_palette() -> QPalette:
     return p
 
 
+def palette_for(scheme: Qt.ColorScheme, app: QApplication) -> QPalette:
+    """The dark palette for a dark system, Fusion's own light one otherwise."""
+    if scheme == Qt.ColorScheme.Dark:
+        return _dark_palette()
+    return app.style().standardPalette()
+
+
 def apply_theme(app: QApplication) -> None:
-    """Fusion style everywhere; a dark palette when the system asks for one."""
+    """Fusion style everywhere; the palette follows the system's scheme, also when it changes.
+
+    Widgets that draw their own colours (the plots) listen for PaletteChange and restyle.
+    """
     app.setStyle("Fusion")
     pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
     hints = QGuiApplication.styleHints()
-    if hints.colorScheme() == Qt.ColorScheme.Dark:
-        app.setPalette(_dark_palette())
+    app.setPalette(palette_for(hints.colorScheme(), app))
+    hints.colorSchemeChanged.connect(lambda scheme: app.setPalette(palette_for(scheme, app)))

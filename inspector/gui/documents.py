@@ -1,0 +1,379 @@
+"""The window's files: audits (save, open, sources), exports, autosave and recovery.
+
+Every read and write runs in a superqt worker: an audit of a large run holds every
+adversarial image and takes seconds to write. The core does the work (audit.py,
+autosave.py, export.py, the report renderer); this class only asks for paths, starts the
+workers and reports back in the window.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.audit import SUFFIX, Audit, check_sources, load_any, relocate, save_audit
+from inspector.core.autosave import Autosaver, discard_recoverable, find_recoverable
+from inspector.core.errors import InspectorError
+from inspector.core.export import save_summary_json, write_csv
+from inspector.core.results import EvaluationResults
+from inspector.gui.workers import release, start_worker
+
+AUDIT_FILTER = f"Audits (*{SUFFIX});;Results (*.json);;All files (*)"
+STATUS_TEXT = {"ok": "✓ unchanged", "changed": "! changed since", "missing": "✗ not found"}
+
+
+def _with_suffix(path: str, suffix: str) -> str:
+    return path if path.lower().endswith(suffix) else path + suffix
+
+
+class Documents(QObject):
+    """Save/open audits, export tables and reports, autosave runs, offer recovery."""
+
+    opened = Signal(object)  # Audit, after it is shown
+    saved = Signal(str)  # path
+    sourcesChecked = Signal(object)  # list[SourceStatus]
+    exported = Signal(str)  # path of a CSV, JSON or PDF written
+    failed = Signal(str)  # one-line message (also shown in a dialog)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.path: Path | None = None  # the audit shown, once saved or opened
+        self.audit: Audit | None = None  # what was opened, for relocating its sources
+        self.autosaver: Autosaver | None = None
+        self.recovered: Path | None = None  # a recovery point shown, dropped once saved
+        self.sources_dialog: SourcesDialog | None = None
+        self.recovery_box: QMessageBox | None = None
+        self._workers: set = set()
+        self._autosaving = False
+        self._autosave_again: str | None = None  # "snapshot" or "final" asked during a write
+        self._discard_after_autosave = False
+
+    # -- background work ------------------------------------------------------------------
+
+    def _start(
+        self,
+        function: Callable,
+        *args,
+        done: Callable[[Any], None],
+        what: str = "",
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        holder: list = []
+        worker = start_worker(
+            function,
+            *args,
+            returned=done,
+            errored=failed or (lambda exc: self._failed(what, exc)),
+            finished=lambda: self._forget(holder[0]),
+        )
+        holder.append(worker)
+        self._workers.add(worker)
+
+    def _forget(self, worker) -> None:
+        self._workers.discard(worker)
+        release(worker)
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = str(exc) if isinstance(exc, InspectorError) else f"{type(exc).__name__}: {exc}"
+        self.window.show_error(f"{what}: {message}", details)
+        self.failed.emit(f"{what}: {message}")
+
+    def wait(self, timeout_ms: int = 30_000) -> None:
+        """Let writes in flight finish (closing the window must not cut a file short)."""
+        for worker in list(self._workers):
+            worker.await_workers(timeout_ms)
+
+    def close(self) -> None:
+        """The window closes on purpose: finish writes, then drop the recovery point.
+
+        The workers' own completion callbacks may never run now (the window goes away), so
+        their bookkeeping is settled here."""
+        self.wait()
+        for worker in list(self._workers):
+            self._forget(worker)
+        self._autosaving, self._autosave_again = False, None
+        self.discard_autosave()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    # -- audits ---------------------------------------------------------------------------
+
+    def _results_or_complain(self) -> EvaluationResults | None:
+        results = self.window.current_results()
+        if results is None or not results.models:
+            self.window.show_error("nothing to save yet: run an evaluation or open an audit")
+            return None
+        return results
+
+    def save(self) -> None:
+        if self.path is None or self.path.suffix.lower() != SUFFIX:
+            self.save_as()
+        else:
+            self.save_to(str(self.path))
+
+    def save_as(self) -> None:
+        if self._results_or_complain() is None:
+            return
+        start = self.window.settings.value("lastAuditFolder", "")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save audit", start, f"Audits (*{SUFFIX})"
+        )
+        if path:
+            self.save_to(_with_suffix(path, SUFFIX))
+
+    def save_to(self, path: str) -> None:
+        results = self._results_or_complain()
+        if results is None:
+            return
+        audit = Audit(results=results, view=self.window.view_state())
+        self.window.statusBar().showMessage(f"Saving audit to {path}…")
+
+        def done(_none: object) -> None:
+            self.path = Path(path)
+            self.window.settings.setValue("lastAuditFolder", str(self.path.parent))
+            self.window.remember_audit(path)
+            self.window.set_document_title(self.path.name)
+            self.window.statusBar().showMessage(f"Audit saved to {path}")
+            if self.recovered is not None:  # its results are safe now
+                discard_recoverable(self.recovered)
+                self.recovered = None
+            self.saved.emit(path)
+
+        self._start(save_audit, path, audit, done=done, what=f"cannot save the audit {path}")
+
+    def ask_open(self) -> None:
+        start = self.window.settings.value("lastAuditFolder", "")
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open audit", start, AUDIT_FILTER)
+        if path:
+            self.window.settings.setValue("lastAuditFolder", str(Path(path).parent))
+            self.open_path(path)
+
+    def open_path(self, path: str, recovered: bool = False) -> None:
+        """Show a saved audit (or results file) as it was, then check its source files."""
+        if self.window.runner.running:
+            self.window.show_error("a run is going on: cancel it before opening an audit")
+            return
+        self.window.statusBar().showMessage(f"Opening {path}…")
+
+        def done(audit: Audit) -> None:
+            self.audit = audit
+            self.path = None if recovered else Path(path)
+            self.recovered = Path(path) if recovered else None
+            self.window.show_audit(audit)
+            name = "recovered results (unsaved)" if recovered else Path(path).name
+            self.window.set_document_title(name)
+            if not recovered:
+                self.window.remember_audit(path)
+            self.opened.emit(audit)
+            self.check_sources(audit)
+
+        self._start(load_any, path, done=done, what=f"cannot open {path}")
+
+    def check_sources(self, audit: Audit) -> None:
+        def done(statuses: list) -> None:
+            self.sourcesChecked.emit(statuses)
+            self.window.sources_checked(audit, statuses)
+            if not all(s.ok for s in statuses):
+                self.sources_dialog = SourcesDialog(statuses, self.locate, self.window)
+                self.sources_dialog.open()
+
+        self._start(check_sources, audit, done=done, what="cannot check the audit's files")
+
+    def locate(self, kind: str, name: str) -> None:
+        """Point a moved model or dataset at its new place (the hash must match)."""
+        audit = self.audit
+        if audit is None:
+            return
+        if kind == "model":
+            path, _ = QFileDialog.getOpenFileName(self.window, f"Locate model {name}")
+        else:
+            path = QFileDialog.getExistingDirectory(self.window, f"Locate dataset {name}")
+        if not path:
+            return
+
+        def done(moved: Audit) -> None:
+            self.audit = moved
+            self.window.relocated(moved)
+            if self.sources_dialog is not None:
+                self.sources_dialog.close()
+            self.check_sources(moved)
+
+        self._start(relocate, audit, kind, name, path, done=done, what=f"cannot use {path}")
+
+    # -- exports --------------------------------------------------------------------------
+
+    def _export(
+        self, title: str, file_filter: str, suffix: str, write: Callable, path: str | None
+    ) -> None:
+        results = self._results_or_complain()
+        if results is None:
+            return
+        if path is None:
+            start = self.window.settings.value("lastExportFolder", "")
+            path, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
+        if path:
+            self.window.settings.setValue("lastExportFolder", str(Path(path).parent))
+            self.export_to(_with_suffix(path, suffix), write, results)
+
+    def export_to(self, path: str, write: Callable, results: EvaluationResults) -> None:
+        def done(_none: object) -> None:
+            self.window.statusBar().showMessage(f"Written {path}")
+            self.exported.emit(path)
+
+        self._start(write, path, results, done=done, what=f"cannot write {path}")
+
+    def export_csv(self, path: str | None = None) -> None:
+        self._export("Export per-example table", "CSV (*.csv)", ".csv", write_csv, path)
+
+    def export_summary(self, path: str | None = None) -> None:
+        self._export("Export summary", "JSON (*.json)", ".json", save_summary_json, path)
+
+    def export_report(self, path: str | None = None) -> None:
+        """The PDF report, its gallery at the slider's ε (where that ε has been computed)."""
+        window = self.window
+        view = window.view
+        eps = None
+        if view is not None and any(
+            window.eps_bar.eps_index < view.eps_done(i) for i in range(len(view.models))
+        ):
+            eps = view.eps[window.eps_bar.eps_index]
+        dataset = None if view is None else view.dataset
+        source = "" if self.path is None else str(self.path)
+
+        def write(path: str, results: EvaluationResults) -> int:
+            from inspector.core.report_data import build_report_data
+            from inspector.report import render_report
+
+            data = build_report_data(results, eps=eps, source=source, dataset=dataset)
+            return render_report(data, path)
+
+        self._export("Export report", "PDF (*.pdf)", ".pdf", write, path)
+
+    # -- autosave and recovery ------------------------------------------------------------
+
+    def autosave(self, final: bool = False) -> None:
+        """Hand the run's finished results to the autosaver, off the GUI thread."""
+        if self._autosaving:  # one write at a time; the newest results follow right after
+            self._autosave_again = self._autosave_again or "snapshot"
+            if final:
+                self._autosave_again = "final"
+            return
+        results = self.window.current_results()
+        if results is None or not results.models:
+            return
+        if self.autosaver is None:
+            self.autosaver = Autosaver()
+        audit = Audit(results=results, view=self.window.view_state())
+        self._autosaving = True
+
+        def done(_written: object) -> None:
+            self._autosaving = False
+            again, self._autosave_again = self._autosave_again, None
+            if self._discard_after_autosave:
+                self.discard_autosave()
+            elif again:
+                self.autosave(final=again == "final")
+
+        def failed(exc: BaseException) -> None:  # autosave is a safety net: say it, go on
+            self._autosaving = False
+            self.window.statusBar().showMessage(f"Autosave failed: {exc}")
+
+        self._start(self.autosaver.save, audit, final, done=done, failed=failed)
+
+    def discard_autosave(self) -> None:
+        """The results are safe (saved) or dropped on purpose: remove the recovery point."""
+        if self._autosaving:
+            self._discard_after_autosave = True
+            return
+        self._discard_after_autosave = False
+        if self.autosaver is not None:
+            self.autosaver.discard()
+            self.autosaver = None
+
+    def offer_recovery(self, folder: str | Path | None = None) -> None:
+        """At start: results a crashed session autosaved can be reopened (non-blocking)."""
+        candidates = find_recoverable(folder)
+        if not candidates:
+            return
+        newest = candidates[0]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Recover results?",
+            "Robustness Inspector stopped before the results of a run were saved.\n\n"
+            f"{newest.describe()}\n{newest.threat_model}\n\n"
+            "Recover them? (Discard deletes the recovery file.)",
+            QMessageBox.StandardButton.NoButton,
+            self.window,
+        )
+        box.setObjectName("recoveryBox")
+        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+
+        def clicked(button) -> None:
+            if button is recover:
+                self.open_path(str(newest.path), recovered=True)
+            elif button is discard:
+                discard_recoverable(newest)
+
+        box.buttonClicked.connect(clicked)
+        box.open()
+        self.recovery_box = box
+
+
+class SourcesDialog(QDialog):
+    """Which model and data files still match the audit; moved ones can be located."""
+
+    def __init__(self, statuses: list, locate: Callable[[str, str], None], parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("sourcesDialog")
+        self.setWindowTitle("Files of this audit")
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "Some files this audit was computed from have changed or moved. The saved results "
+            "stay viewable as they are; running again or computing saliency needs the files."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        grid = QGridLayout()
+        self.buttons: dict[tuple[str, str], QPushButton] = {}
+        for row, s in enumerate(statuses):
+            grid.addWidget(QLabel(f"<b>{s.kind}</b>"), row, 0)
+            grid.addWidget(QLabel(s.name), row, 1)
+            state = QLabel(STATUS_TEXT.get(s.status, s.status))
+            state.setToolTip(s.message)
+            grid.addWidget(state, row, 2)
+            message = QLabel(s.message)
+            message.setWordWrap(True)
+            message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(message, row, 3)
+            if not s.ok:
+                button = QPushButton("Locate…")
+                button.clicked.connect(lambda _=False, k=s.kind, n=s.name: locate(k, n))
+                grid.addWidget(button, row, 4)
+                self.buttons[s.kind, s.name] = button
+        grid.setColumnStretch(3, 1)
+        layout.addLayout(grid)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+        self.resize(760, 120 + 40 * len(statuses))
