@@ -472,3 +472,26 @@ def test_certified_curve_is_drawn_beside_the_attack_curve(qtbot):
     assert all(c <= r + 1e-12 for c, r in zip(ys, robust, strict=True))  # lower ≤ upper
     labels = [label.text for _, label in window.tradeoff.metric_legend.items]
     assert CERTIFIED_LABEL in labels
+
+
+def test_fmn_radii_let_the_slider_move_between_grid_points(qtbot):
+    """With the minimum-norm attack every ε has exact rates: the slider moves freely."""
+    from inspector.gui.eps_bar import FINE_STEPS
+
+    window = demo_window(qtbot)
+    window.setup.set_threat(replace(DEMO_THREAT, eps=(0.0, 0.1, 0.2), attack="fmn", steps=30))
+    results = run_to_finish(qtbot, window)
+    bar = window.eps_bar
+    assert bar.fine and bar.slider.maximum() == FINE_STEPS
+    bar.slider.setValue(round(0.37 * FINE_STEPS))  # ε = 0.074, between 0 and 0.1
+    eps = bar.eps_value
+    assert 0 < eps < 0.1 and bar.eps_index == 0
+    for i, m in enumerate(results.models):
+        s = m.sweep
+        expected = float((s.clean_correct & (s.min_norm_radius > eps)).mean())
+        assert window.view.rates_between(i, eps).robust_accuracy == pytest.approx(expected)
+        assert f"robust ≤ {expected:.1%}" in bar.headline.text()
+        xs, _ = window.frontier.points[i].getData()
+        assert xs[0] == pytest.approx(expected)
+    assert window.tradeoff.marker.value() == pytest.approx(eps)
+    assert "0.074" in window.frontier.title_label.text

@@ -3,9 +3,15 @@
 The slider moves over the computed ε grid (indices); moving it is a lookup, never a
 recomputation. Headline: per model, clean accuracy, robust accuracy (an upper bound)
 and boundary-error rate at ε.
+
+When every model's results carry a per-example radius (the FMN minimum-norm attack),
+robust accuracy is known at every ε, so the slider moves freely in fine steps; the
+table and the detail panel then show the grid point at or below that ε.
 """
 
 from __future__ import annotations
+
+import bisect
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
@@ -14,9 +20,12 @@ from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.colors import model_color
 
+FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
+
 
 class EpsBar(QWidget):
-    epsIndexChanged = Signal(int)
+    epsIndexChanged = Signal(int)  # the grid point at or below ε
+    epsValueChanged = Signal(float)  # ε itself (between grid points in fine mode)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,18 +55,69 @@ class EpsBar(QWidget):
         )
         layout.addWidget(self.headline)
         self.slider.valueChanged.connect(self._on_value)
+        self.fine = False
+        self._last_index = 0
 
     @property
     def eps_index(self) -> int:
-        return self.slider.value()
+        """The grid point shown by the table and the detail panel."""
+        if not self.fine or self.view is None:
+            return self.slider.value()
+        return max(0, bisect.bisect_right(self.view.eps, self.eps_value + 1e-12) - 1)
+
+    @property
+    def eps_value(self) -> float:
+        if self.view is None:
+            return 0.0
+        if self.fine:
+            return max(self.view.eps) * self.slider.value() / FINE_STEPS
+        return self.view.eps[self.slider.value()]
+
+    def set_eps_index(self, k: int) -> None:
+        """Go to grid point k (in fine mode, to the slider position nearest to it)."""
+        if self.view is None or not 0 <= k < len(self.view.eps):
+            return
+        if self.fine:
+            top = max(self.view.eps) or 1.0
+            self.slider.setValue(round(FINE_STEPS * self.view.eps[k] / top))
+        else:
+            self.slider.setValue(k)
 
     def set_view(self, view: ResultsView | None) -> None:
         self.view = view
+        self.fine = False
         self.slider.blockSignals(True)
         self.slider.setRange(0, 0 if view is None else len(view.eps) - 1)
         self.slider.setValue(0 if view is None else len(view.eps) // 2)
         self.slider.blockSignals(False)
+        self._last_index = self.slider.value()
         self.refresh()
+
+    def _fine_possible(self) -> bool:
+        view = self.view
+        return (
+            view is not None
+            and len(view.models) > 0
+            and all(view.rates_between(i, 0.0) is not None for i in range(len(view.models)))
+        )
+
+    def _set_fine(self, fine: bool) -> None:
+        """Switch between grid steps and free steps, keeping the ε shown."""
+        k = self.eps_index
+        self.fine = fine
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, FINE_STEPS if fine else len(self.view.eps) - 1)
+        self.slider.setTickInterval(FINE_STEPS // 10 if fine else 1)
+        self.slider.blockSignals(False)
+        self.slider.blockSignals(True)
+        self.set_eps_index(k)
+        self.slider.blockSignals(False)
+        self.slider.setToolTip(
+            "Perturbation budget ε: moves freely; every example's own radius (FMN) gives "
+            "the rates at any ε, the table shows the grid point at or below it"
+            if fine
+            else "Perturbation budget ε: moves over the computed ε grid"
+        )
 
     def refresh(self) -> None:
         """Redraw the label and the headline at the current ε (new results may have come)."""
@@ -65,15 +125,22 @@ class EpsBar(QWidget):
             self.value_label.setText("ε = –")
             self.headline.setText("Run an evaluation to see the tradeoff.")
             return
-        k = self.slider.value()
+        if self._fine_possible() != self.fine:
+            self._set_fine(not self.fine)
         norm = NORM_SYMBOLS[self.view.threat.norm]
-        self.value_label.setText(f"{norm} ε = {format_eps(self.view.eps[k])}")
-        self.headline.setText(self._headline_html(k))
+        self.value_label.setText(f"{norm} ε = {format_eps(self.eps_value)}")
+        self.headline.setText(self._headline_html(self.eps_index))
+
+    def rates(self, i: int, k: int):
+        """Model i's rates at the slider's ε: from the radii in fine mode, else at grid k."""
+        if self.fine:
+            return self.view.rates_between(i, self.eps_value)
+        return self.view.rates(i, k)
 
     def _headline_html(self, k: int) -> str:
         parts = []
         for i, entry in enumerate(self.view.models):
-            r = self.view.rates(i, k)
+            r = self.rates(i, k)
             name = f"<b style='color:{model_color(i)}'>{entry.info.name}</b>"
             if r is None:
                 parts.append(f"{name}: not computed yet")
@@ -84,6 +151,11 @@ class EpsBar(QWidget):
             )
         return "<br>".join(parts)
 
-    def _on_value(self, k: int) -> None:
+    def _on_value(self, _position: int) -> None:
         self.refresh()
-        self.epsIndexChanged.emit(k)
+        k = self.eps_index
+        if self.fine:
+            self.epsValueChanged.emit(self.eps_value)
+        if k != self._last_index or not self.fine:
+            self._last_index = k
+            self.epsIndexChanged.emit(k)

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._on_load_failed)
         self.loader.busyChanged.connect(self._on_loading)
         self.eps_bar.epsIndexChanged.connect(self._on_eps_index)
+        self.eps_bar.epsValueChanged.connect(self._on_eps_value)
         self.examples.selectionChanged.connect(self._on_selection)
         self.examples.modelChanged.connect(
             lambda _: self._on_selection(self.examples.current_position())
@@ -420,6 +421,7 @@ class MainWindow(QMainWindow):
         self.eps_bar.refresh()
         self.tradeoff.refresh()
         self.frontier.refresh()
+        self._on_eps_value(self.eps_bar.eps_value)
         self._detail_timer.start()
 
     def _show_detail(self) -> None:
@@ -458,7 +460,16 @@ class MainWindow(QMainWindow):
         self.examples.set_eps_index(k)
         self.tradeoff.set_eps_index(k)
         self.frontier.set_eps_index(k)
+        self._on_eps_value(self.eps_bar.eps_value)
         self.detail.show_example(self.examples.current_position(), k)
+
+    def _on_eps_value(self, eps: float) -> None:
+        """Between grid points (FMN radii): the markers and the frontier follow ε itself."""
+        fine = self.eps_bar.fine
+        if fine or self.frontier.eps_value is not None:  # grid moves: set_eps_index did it
+            self.frontier.set_eps_value(eps if fine else None)
+        if fine:
+            self.tradeoff.set_eps_value(eps)
 
     def _on_selection(self, position: int | None) -> None:
         self.detail.show_example(position, self.eps_bar.eps_index)
@@ -569,7 +580,7 @@ class MainWindow(QMainWindow):
     def restore_view_state(self, state: dict) -> None:
         k = state.get("eps_index")
         if self.view is not None and isinstance(k, int) and 0 <= k < len(self.view.eps):
-            self.eps_bar.slider.setValue(k)
+            self.eps_bar.set_eps_index(k)
         if isinstance(state.get("examples"), dict):
             self.examples.restore_state(state["examples"])
         if isinstance(state.get("saliency"), dict):

@@ -131,6 +131,7 @@ class _PlotPanel(QWidget):
         self.setObjectName(object_name)
         self.view: ResultsView | None = None
         self.eps_index = 0
+        self.eps_value: float | None = None  # the frontier: ε between grid points (radii)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setToolTip(tooltip)
         self.graphics.ci.setContentsMargins(6, 4, 10, 4)
@@ -401,7 +402,10 @@ class TradeoffPlot(_PlotPanel):
             return
         k = min(max(k, 0), len(self.view.eps) - 1)
         self.eps_index = k
-        eps = self.view.eps[k]
+        self.set_eps_value(self.view.eps[k])
+
+    def set_eps_value(self, eps: float) -> None:
+        """The marker at any ε (between grid points when radii allow, see EpsBar)."""
         self.marker.show()
         self.marker.setValue(eps)
         self.marker.label.setFormat(f"ε = {format_eps(eps)}")
@@ -495,6 +499,11 @@ class FrontierPlot(_PlotPanel):
         else:
             self.set_eps_index(self.eps_index)
 
+    def set_eps_value(self, eps: float | None) -> None:
+        """Place the points at any ε from the examples' radii (FMN); None: at the grid."""
+        self.eps_value = eps
+        self.set_eps_index(self.eps_index)
+
     def set_eps_index(self, k: int) -> None:
         """Move the points to grid point k; models without results there are hidden."""
         view = self.view
@@ -507,6 +516,8 @@ class FrontierPlot(_PlotPanel):
         shown: list[int] = []
         for i, point in self.points.items():
             rates = view.rates(i, k)
+            if self.eps_value is not None:
+                rates = view.rates_between(i, self.eps_value) or rates
             point.setVisible(rates is not None)
             self.labels[i].setVisible(rates is not None)
             self.leaders[i].setVisible(False)
@@ -562,7 +573,9 @@ class FrontierPlot(_PlotPanel):
     def _set_title(self) -> None:
         eps = "…"
         if self.view is not None:
-            eps = format_eps(self.view.eps[self.eps_index])
+            eps = format_eps(
+                self.view.eps[self.eps_index] if self.eps_value is None else self.eps_value
+            )
         set_label(self.title_label, f"Clean vs robust accuracy at ε = {eps}")
 
     def _restyle(self) -> None:
