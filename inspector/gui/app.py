@@ -94,8 +94,18 @@ def _automate(app, window, options: GuiOptions, exit_code: dict) -> None:
     """After the run: screenshot, print where it is, quit; a failure exits with code 2."""
     from PySide6.QtCore import QTimer
 
+    waited = {"ms": 0}
+
     def finish(_results=None) -> None:
-        QTimer.singleShot(200, save_and_quit)
+        QTimer.singleShot(200, when_settled)
+
+    def when_settled() -> None:
+        """Let the saliency maps and scores of the selected example arrive (up to 30 s)."""
+        if window.detail.saliency.busy and waited["ms"] < 30_000:
+            waited["ms"] += 200
+            QTimer.singleShot(200, when_settled)
+        else:
+            save_and_quit()
 
     def save_and_quit() -> None:
         if options.screenshot:

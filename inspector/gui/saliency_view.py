@@ -160,6 +160,16 @@ class SaliencyService(QObject):
         self._concentration_worker = None
         self._concentration_queue: list[Callable[[], None]] = []
 
+    @property
+    def busy(self) -> bool:
+        """Maps or scores still being computed (automation waits before a screenshot)."""
+        return bool(
+            self._worker is not None
+            or self._queue
+            or self._concentration_worker is not None
+            or self._concentration_queue
+        )
+
     def set_models(self, models: list[LoadedModel | None]) -> None:
         """The loaded models, by the view's model index (None where a model is not loaded)."""
         self.models = list(models)
