@@ -203,6 +203,11 @@ class ImageTile(QWidget):
             self.view.setFixedSize(side, side)
 
     def show_image(self, image: np.ndarray | None, caption: str, message: str = "") -> None:
+        shown = self.view
+        if image is shown.image and caption == self.caption.text() and (
+            image is not None or message == shown.message
+        ):
+            return  # nothing changed: no repaint (slider moves pass here a lot)
         self.view.set_image(image, message)
         self.caption.setText(caption)
 

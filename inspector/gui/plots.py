@@ -31,6 +31,7 @@ METRIC_STYLES = {  # dash = metric (colour = model)
 CERTIFIED_LABEL = "certified accuracy (lower bound)"
 EPS_AXIS_LABEL = "ε (pixel units, [0, 1] images)"
 THREAT_FONT_PT = 8
+GRID_EXTENT = 100.0  # grid segments reach this far past the data: "infinite" in view
 TITLE_FONT_PT = 10
 LEGEND_FONT = "8pt"
 # Where a frontier label may go: (side: +1 right / -1 left, shift in label heights), by preference.
@@ -148,7 +149,7 @@ class _PlotPanel(QWidget):
         self.graphics.ci.layout.setRowStretchFactor(2, 1)  # extra height goes to the plot
         for name in ("left", "bottom"):  # let the edge labels ("0", "1") overhang a little
             self.plot_item.getAxis(name).setStyle(hideOverlappingLabels=False)
-        self.grid_lines: list[pg.InfiniteLine] = []
+        self.grid_lines: list[pg.PlotCurveItem] = []
         self._threat_text = ""
         self._threat_width = -1.0
 
@@ -180,17 +181,28 @@ class _PlotPanel(QWidget):
         """Subclasses recolour their own items here."""
 
     def set_grid(self, xs: tuple[float, ...], ys: tuple[float, ...]) -> None:
-        """Faint grid lines as plot items: an axis-drawn grid would hide the edge tick labels."""
+        """Faint grid lines as one plot item (an axis-drawn grid would hide the edge tick
+        labels; one InfiniteLine per value cost a Python paint call each per slider move)."""
         for line in self.grid_lines:
             self.plot_item.removeItem(line)
         self.grid_lines = []
-        pen = pg.mkPen(self.faint_color(38), width=1)
-        for angle, values in ((90, xs), (0, ys)):
-            for value in values:
-                line = pg.InfiniteLine(pos=value, angle=angle, pen=pen, movable=False)
-                line.setZValue(-20)
-                self.plot_item.addItem(line, ignoreBounds=True)
-                self.grid_lines.append(line)
+        far = GRID_EXTENT * max(1.0, *(abs(v) for v in (*xs, *ys)))
+        px, py = [], []
+        for x in xs:  # vertical segments, far beyond the fixed view range
+            px += [x, x]
+            py += [-far, far]
+        for y in ys:
+            px += [-far, far]
+            py += [y, y]
+        if not px:
+            return
+        grid = pg.PlotCurveItem(
+            np.asarray(px, dtype=float), np.asarray(py, dtype=float), connect="pairs",
+            pen=pg.mkPen(self.faint_color(38), width=1),
+        )  # fmt: skip
+        grid.setZValue(-20)
+        self.plot_item.addItem(grid, ignoreBounds=True)
+        self.grid_lines.append(grid)
 
     def changeEvent(self, event: QEvent) -> None:
         kinds = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)

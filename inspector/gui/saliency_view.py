@@ -278,6 +278,8 @@ class ColorBar(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     def set_scale(self, signed: bool, scale: float, unit: str) -> None:
+        if (signed, scale, unit) == (self.signed, self.scale, self.unit):
+            return
         self.signed, self.scale, self.unit = signed, scale, unit
         self.setToolTip(
             f"Colour scale: full colour = {scale:.3g} {unit} or more"
