@@ -190,8 +190,8 @@ class Documents(QObject):
 
     def check_sources(self, audit: Audit) -> None:
         def done(statuses: list) -> None:
+            self.window.sources_checked(audit, statuses)  # queues the files that match
             self.sourcesChecked.emit(statuses)
-            self.window.sources_checked(audit, statuses)
             if not all(s.ok for s in statuses):
                 self.sources_dialog = SourcesDialog(statuses, self.locate, self.window)
                 self.sources_dialog.open()
