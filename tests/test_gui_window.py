@@ -495,3 +495,22 @@ def test_fmn_radii_let_the_slider_move_between_grid_points(qtbot):
         assert xs[0] == pytest.approx(expected)
     assert window.tradeoff.marker.value() == pytest.approx(eps)
     assert "0.074" in window.frontier.title_label.text
+
+
+def test_sanity_checks_are_listed_per_model(qtbot):
+    """With checks on, the set-up panel lists every check of every model as the core gave it."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.setup.set_threat(SMALL)
+    window.open_data(DEMO_DATA)
+    window.add_model(str(demo_model_paths()[0]))
+    wait_loaded(qtbot, window)
+    assert window.setup.checks.isChecked()  # on by default
+    results = run_to_finish(qtbot, window)
+    checks = results.models[0].checks
+    assert len(checks) == 8
+    rows = window.setup.checks_panel.summary()
+    passed = sum(c.status == "passed" for c in checks)
+    assert rows[0].startswith(f"digits_standard: {passed} passed")
+    marks = {"passed": "✓", "warning": "!", "skipped": "–"}
+    assert rows[1:] == [f"  {marks[c.status]} {c.name}" for c in checks]

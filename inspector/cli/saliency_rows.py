@@ -10,6 +10,7 @@ import torch
 
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
+from inspector.core.logits import softmax
 from inspector.core.models.base import LoadedModel
 from inspector.core.saliency import (
     METHODS,
@@ -41,14 +42,8 @@ class Row:
     summary: str  # one line for stdout
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _probs(model: LoadedModel, x: np.ndarray) -> np.ndarray:
-    return _softmax(np.asarray(model.reference_logits(x), dtype=np.float64))
+    return softmax(np.asarray(model.reference_logits(x), dtype=np.float64))
 
 
 def attack_one(model: LoadedModel, x: np.ndarray, y: np.ndarray, threat: ThreatModel):

@@ -18,7 +18,7 @@ from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
-from inspector.core.results import EvaluationResults, ModelResult, library_versions
+from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import EpsFinished, Progress, sweep_model
 from inspector.core.threat import ThreatModel
@@ -143,7 +143,7 @@ def evaluate_models(
             )
         except Cancelled:
             break
-    env = library_versions() | {"device": ", ".join(sorted({m.info.device for m in models}))}
+    env = environment(m.info for m in models)
     yield EvaluationResults(threat, dataset.info, finished, environment=env)
 
 

@@ -15,14 +15,9 @@ import numpy as np
 import torch
 
 from inspector.core.attacks.base import CancelCheck
+from inspector.core.logits import softmax
 
 Judge = Callable[[torch.Tensor], np.ndarray]  # adversarial points → logits (float64, numpy)
-
-
-def probabilities(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 class MinimumNormPass:
@@ -73,7 +68,7 @@ class MinimumNormPass:
 
     def _search(self, positions, x, y, generator, cancel) -> None:
         radius, x_adv = self.attack.minimal_norm(x, y, generator=generator, cancel=cancel)
-        probs = probabilities(np.asarray(self.judge(x_adv), dtype=np.float64))
+        probs = softmax(np.asarray(self.judge(x_adv), dtype=np.float64))
         pred = probs.argmax(axis=1)
         radius = radius.detach().double().cpu().numpy()
         confirmed = (pred != self.result.labels[positions]) & np.isfinite(radius)

@@ -8,6 +8,7 @@ the certified curve where exact, timings, and every example's data column by col
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -53,7 +54,19 @@ class EvaluationResults:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of what produced the numbers, for the record."""
+    """Versions of what produced the numbers, for the record (a fresh copy each call)."""
+    return dict(_library_versions())
+
+
+def environment(infos) -> dict[str, str]:
+    """The record of what computed the results: library versions and the devices used."""
+    return library_versions() | {"device": ", ".join(sorted({i.device for i in infos}))}
+
+
+@functools.cache
+def _library_versions() -> dict[str, str]:
+    """Looked up once per process: importlib.metadata scans the installed packages each call,
+    and the window asks at every autosave."""
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"robustness-inspector": __version__, "python": platform.python_version()}

@@ -21,6 +21,7 @@ from inspector.core.attacks.base import module_forward as _module_forward
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
+from inspector.core.logits import softmax
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import LoadedModel
@@ -140,12 +141,6 @@ class _Images:
         return self._cache[positions]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _check_logits(logits: np.ndarray, model: LoadedModel, first_index: int) -> None:
     bad = ~np.isfinite(logits).all(axis=1)
     if bad.any():
@@ -186,7 +181,7 @@ class _CleanPass:
     def batch(self, positions: np.ndarray, x: np.ndarray, labels: np.ndarray, first: int) -> None:
         logits = np.asarray(self.model.reference_logits(x), dtype=np.float64)
         _check_logits(logits, self.model, first)
-        probs = _softmax(logits)
+        probs = softmax(logits)
         self.pred[positions] = probs.argmax(axis=1)
         self.conf[positions] = probs.max(axis=1)
         self.probs[positions] = probs
@@ -317,7 +312,7 @@ class _AdversarialPass:
             logits = np.asarray(self.model.reference_logits(outcome.x_adv.cpu().numpy()))
         else:
             logits = outcome.logits.double().cpu().numpy()
-        probs = _softmax(logits.astype(np.float64))
+        probs = softmax(logits.astype(np.float64))
         pred = probs.argmax(axis=1)
         r.adv_pred[positions, k], r.adv_conf[positions, k] = pred, probs.max(axis=1)
         r.adv_probs[positions, k] = probs

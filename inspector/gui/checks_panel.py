@@ -13,9 +13,9 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from inspector.core.results import EvaluationResults
+from inspector.gui.colors import CHECK_COLORS as COLORS
 
 MARKS = {"passed": "✓", "warning": "!", "skipped": "–"}
-COLORS = {"passed": "#009E73", "warning": "#D55E00", "skipped": "#808080"}  # Okabe-Ito
 TIP = (
     "Checks run after each model's attack: is the model deterministic, are its outputs "
     "logits, are its input gradients usable, does accuracy reach ~0 at a huge ε, do weaker "

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.audit import SUFFIX, Audit, check_sources, load_any, relocate, save_audit
 from inspector.core.autosave import Autosaver, discard_recoverable, find_recoverable
+from inspector.core.data import open_dataset
 from inspector.core.errors import InspectorError
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults
@@ -189,14 +190,22 @@ class Documents(QObject):
         self._start(load_any, path, done=done, what=f"cannot open {path}")
 
     def check_sources(self, audit: Audit) -> None:
+        opened: dict = {}  # the dataset is opened once: to hash it, then to show it
+
+        def resolve(spec: str) -> str:
+            opened[spec] = open_dataset(spec)
+            return opened[spec].info.sha256
+
         def done(statuses: list) -> None:
-            self.window.sources_checked(audit, statuses)  # queues the files that match
+            self.window.sources_checked(audit, statuses, opened)  # queues the matching files
             self.sourcesChecked.emit(statuses)
             if not all(s.ok for s in statuses):
                 self.sources_dialog = SourcesDialog(statuses, self.locate, self.window)
                 self.sources_dialog.open()
 
-        self._start(check_sources, audit, done=done, what="cannot check the audit's files")
+        self._start(
+            check_sources, audit, resolve, done=done, what="cannot check the audit's files"
+        )
 
     def locate(self, kind: str, name: str) -> None:
         """Point a moved model or dataset at its new place (the hash must match)."""

@@ -33,7 +33,12 @@ from inspector.core.evaluate import EvaluationRequest, ModelRequest
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.refine import can_refine, refine_evaluation, widen_to
-from inspector.core.results import EvaluationResults, ModelResult, library_versions
+from inspector.core.results import (
+    EvaluationResults,
+    ModelResult,
+    environment,
+    library_versions,
+)
 from inspector.core.sweep import EpsFinished, Progress
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
@@ -550,7 +555,7 @@ class MainWindow(QMainWindow):
         done = [ModelResult(m.info, m.sweep) for m in view.models if m.sweep is not None]
         if not done:
             return None
-        env = library_versions() | {"device": ", ".join(sorted({m.info.device for m in done}))}
+        env = environment(m.info for m in done)
         return EvaluationResults(view.threat, view.dataset_info, done, environment=env)
 
     def view_state(self) -> dict:
@@ -588,13 +593,18 @@ class MainWindow(QMainWindow):
         if self.examples.current_position() is None:
             self.examples.step(0)
 
-    def sources_checked(self, audit, statuses: list) -> None:
-        """Reopen the files that still match: thumbnails, runs and saliency need them."""
+    def sources_checked(self, audit, statuses: list, opened: dict | None = None) -> None:
+        """Reopen the files that still match: thumbnails, runs and saliency need them.
+        `opened` holds datasets the check already opened (by spec): they are used as they are."""
         if self.results is not audit.results:
             return
         for status in statuses:
             if status.ok and status.kind == "dataset":
-                self.open_data(status.path)
+                dataset = (opened or {}).get(status.name)
+                if dataset is None:
+                    self.open_data(status.name)
+                else:
+                    self._on_loaded(LoadJob("dataset", status.name, lambda d=dataset: d), dataset)
         for status in statuses:
             if status.ok and status.kind == "model":
                 self.add_model(status.path, name=status.name)

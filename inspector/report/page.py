@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPageSize, QPaintDevice, QPainter, QPen
 
+from inspector.gui.colors import MODEL_COLORS
+
 DPI = 300
 PAGE_SIZE = QPageSize.PageSizeId.A4
 PAGE_MM = (210.0, 297.0)
@@ -37,7 +39,7 @@ INK = QColor("#1a1a1a")
 MUTED = QColor("#5b5b5b")
 RULE = QColor("#9a9a9a")
 FAINT = QColor("#d9d9d9")
-ACCENT = QColor("#0072B2")  # Okabe–Ito blue, the first model colour
+ACCENT = QColor(MODEL_COLORS[0])  # Okabe–Ito blue, the first model colour
 PANEL = QColor("#f2f4f7")
 
 

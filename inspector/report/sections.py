@@ -17,6 +17,7 @@ from inspector.core.report_data import (
 )
 from inspector.core.report_gallery import Gallery
 from inspector.core.threat import format_eps
+from inspector.gui.colors import CHECK_COLORS
 from inspector.report.blocks import (
     LEFT,
     Block,
@@ -41,7 +42,6 @@ from inspector.report.page import SIZES_PT
 from inspector.report.plots import draw_frontier, draw_tradeoff
 
 STATUS_MARKS = {"passed": "✓ passed", "warning": "! warning", "skipped": "– skipped"}
-STATUS_COLOURS = {"passed": "#009E73", "warning": "#D55E00"}  # Okabe–Ito green, vermillion
 
 
 def _rich(text: str) -> str:
@@ -154,7 +154,7 @@ def _model_results(m: ModelSummary, grid_size: int) -> list[Block]:
 def _checks_table(m: ModelSummary) -> str:
     """Sanity checks as a two-column list: the verdict (colour and word), then what was seen."""
     rows = "".join(
-        f"<tr><td width='13%'><b style='color:{STATUS_COLOURS.get(c.status, '#5b5b5b')}'>"
+        f"<tr><td width='13%'><b style='color:{CHECK_COLORS.get(c.status, '#5b5b5b')}'>"
         f"{_rich(STATUS_MARKS.get(c.status, c.status))}</b></td>"
         f"<td><b>{_rich(c.name)}</b>: {_rich(c.explanation)}</td></tr>"
         for c in m.checks
