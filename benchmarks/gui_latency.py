@@ -184,7 +184,7 @@ def slider_benchmark(app: QApplication, moves: int) -> bool:
         if window.examples.current_position() is None:
             window.examples.step(0)  # keep an example selected, as with all examples shown
         app.processEvents()
-        shown = window.examples.proxy.rowCount()
+        shown = window.examples.model.rowCount()
         for full in (False, True):
             how = "setValue + update() + processEvents()" if full else "setValue + processEvents()"
             measure_slider(app, window, 5, full)  # warm-up: thumbnails, caches

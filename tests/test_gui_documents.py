@@ -63,7 +63,9 @@ def test_saved_audit_reopens_to_the_same_view_and_numbers(qtbot, tmp_path):
     shown = sorted(reopened.examples.visible_positions())
     assert shown == sorted(window.examples.visible_positions())
     assert all(
-        reopened.examples.source.data(reopened.examples.source.index(p, STATUS))
+        reopened.examples.model.data(
+            reopened.examples.model.index(reopened.examples.model.row_of(p), STATUS)
+        )
         == "boundary error"
         for p in shown[:5]
     )

@@ -174,7 +174,7 @@ def test_boundary_error_filter_is_the_core_set(qtbot):
 
 
 def test_table_order_and_filter_follow_the_slider(qtbot):
-    """The proxy is not dynamic (for speed): sorting and filtering must still follow ε."""
+    """The table filters and sorts itself (for speed): both must follow ε."""
     window = demo_window(qtbot)
     results = run_to_finish(qtbot, window)
     examples, slider = window.examples, window.eps_bar.slider
