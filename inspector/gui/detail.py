@@ -31,6 +31,7 @@ from inspector.core.saliency import METHODS, overlay, to_display
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.caption import StableCaption
 from inspector.gui.colors import STATUS_COLORS, STATUS_LABELS, model_color
 from inspector.gui.images import perturbation_image, to_pixmap
 from inspector.gui.saliency_view import (
@@ -47,6 +48,8 @@ ADV_COLOR = "#D55E00"
 GREY_TEXT = "#808080"
 NBSP, WJ, SHY = "\u00a0", "\u2060", "\u00ad"  # no-break space, word joiner, soft hyphen
 MAX_IMAGE = 120  # logical px; larger tiles only take the plots' room
+CAPTION_LINES = 5  # beside each image: what it is, prediction, ε, scale
+MESSAGE_LINES = 3  # "example not in this model's results" in a narrow column
 COLUMN_MIN_WIDTH = 110  # below this the panel scrolls sideways rather than clip the text
 CLEAN_CACHE_SIZE = 64
 
@@ -187,10 +190,11 @@ class ImageTile(QWidget):
     def __init__(self, tip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = ImageView()
-        self.caption = _caption(tip=tip, scale=0.85)
-        # Room for five lines, so rows line up across columns whatever the text says.
-        self.caption.setMinimumHeight(5 * self.caption.fontMetrics().lineSpacing())
-        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # Room for five lines, so rows line up across columns whatever the text says, and a
+        # new caption on a slider move repaints the caption alone (no relayout).
+        self.caption = StableCaption(CAPTION_LINES)
+        self.caption.setFont(_small_font(self.caption, 0.85))
+        self.caption.setToolTip(tip)
         self.setToolTip(tip)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -463,10 +467,8 @@ class ModelColumn(QObject):
         self.color_bar = QFrame()
         self.color_bar.setFixedHeight(3)
         self.color_bar.installEventFilter(self)  # spans the column: its width is the column's
-        self.status_label = QLabel()
+        self.status_label = StableCaption(1, Qt.AlignmentFlag.AlignHCenter)
         self.status_label.setFont(_small_font(self.status_label, 0.95))
-        self.status_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.breaking_label = _caption(tip=TIPS["breaking"])
         self.clean = ImageTile(TIPS["clean"])
         self.adversarial = ImageTile(TIPS["adversarial"])
@@ -497,7 +499,7 @@ class ModelColumn(QObject):
         self._image_side = 0  # longest side (px) of the images shown, to snap the tiles to
 
     @property
-    def placeholder(self) -> QLabel:
+    def placeholder(self) -> StableCaption:
         """Where "no results yet" and the like go: the status line, the rest hidden.
 
         (A separate label spanning the hidden rows would make QGridLayout drop their spacing.)
@@ -612,6 +614,7 @@ class ModelColumn(QObject):
 
     def show_missing(self, message: str) -> None:
         self._shown = None
+        self.status_label.set_lines(MESSAGE_LINES)  # room for a sentence in a narrow column
         self.status_label.setText(_grey(message))
         self.status_label.setToolTip("")
         self._show_body(False)
@@ -632,6 +635,7 @@ class ModelColumn(QObject):
             self.show_missing("example not in this model's results")
             return
         self._show_body(True)
+        self.status_label.set_lines(1)
         names = view.models[index].info.class_names
         # Same example and same snapshot as last time: only ε moved, so the clean tile and
         # the P(true) curve stay as they are (a slider move must repaint little).

@@ -1,0 +1,111 @@
+"""Rich-text captions whose size never depends on their text.
+
+A QLabel asks its layout to run again on every setText (its size hint may have changed),
+and a word-wrapped rich-text label makes that pass lay its text out several times. The
+detail panel changes about ten captions on every ε-slider move, so those captions live in
+a box sized for a fixed number of lines instead: setText only repaints the box.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QPainter,
+    QPalette,
+    QTextDocument,
+    QTextOption,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+class StableCaption(QWidget):
+    """Up to `lines` lines of rich text, word-wrapped to the box's width.
+
+    Text that needs more lines is cut off at the bottom; the box is sized for what the
+    captions say, and the tooltip carries the details. The text API is QLabel's (`text`,
+    `setText`), so tests and callers read it the same way.
+    """
+
+    def __init__(
+        self,
+        lines: int,
+        alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.lines = lines
+        self._text = ""
+        self._document = QTextDocument(self)
+        self._document.setDocumentMargin(0)
+        option = QTextOption(alignment)
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self._document.setDefaultTextOption(option)
+        self._vertical = Qt.AlignmentFlag.AlignVCenter
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit_height()
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self._fill()
+
+    def set_lines(self, lines: int) -> None:
+        """Room for a different number of lines (a relayout, so not on every slider move)."""
+        if lines != self.lines:
+            self.lines = lines
+            self._fit_height()
+
+    def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:
+        """Horizontal part: of each line; vertical part: of the text block in the box."""
+        option = self._document.defaultTextOption()
+        option.setAlignment(alignment & Qt.AlignmentFlag.AlignHorizontal_Mask)
+        self._document.setDefaultTextOption(option)
+        self._vertical = alignment & Qt.AlignmentFlag.AlignVertical_Mask or self._vertical
+        self._fill()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+            self._fill()
+
+    def _fill(self) -> None:
+        if QtGui.Qt.mightBeRichText(self._text):  # QtGui's Qt namespace, not QtCore's
+            self._document.setHtml(self._text)
+        else:
+            self._document.setPlainText(self._text)
+        self.update()
+
+    def _fit_height(self) -> None:
+        self._document.setDefaultFont(self.font())
+        self.setFixedHeight(self.lines * self.fontMetrics().lineSpacing() + 2)
+
+    def sizeHint(self) -> QSize:
+        return QSize(12 * self.fontMetrics().averageCharWidth(), self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.height())
+
+    def paintEvent(self, event) -> None:
+        document = self._document
+        document.setTextWidth(self.width())
+        spare = self.height() - document.size().height()
+        top = 0.0
+        if spare > 0 and self._vertical & Qt.AlignmentFlag.AlignVCenter:
+            top = spare / 2
+        elif spare > 0 and self._vertical & Qt.AlignmentFlag.AlignBottom:
+            top = spare
+        painter = QPainter(self)
+        painter.setClipRect(self.rect())
+        painter.translate(0, top)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        palette = QPalette(self.palette())
+        palette.setColor(QPalette.ColorRole.Text, palette.color(QPalette.ColorRole.WindowText))
+        context.palette = palette
+        context.clip = QRectF(0, -top, self.width(), self.height())
+        document.documentLayout().draw(painter, context)
