@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -343,13 +344,10 @@ class ExamplesPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE + 4)
-        # Columns are fitted to their contents when new data arrive (_fit_columns), not on
-        # every ε move: ResizeToContents re-measured 1,000 rows of every column (~60,000
+        # Columns are fitted to what they can show when new data arrive (_fit_columns), not
+        # on every ε move: ResizeToContents re-measured 1,000 rows of every column (~60,000
         # Python data() calls, most of a slider move's time) at each change of data or header.
-        # At most 50 rows are measured (more than a screen); 0 would mean every row once the
-        # table is hidden.
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setResizeContentsPrecision(50)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         layout.addWidget(self.table)
@@ -492,15 +490,42 @@ class ExamplesPanel(QWidget):
         self._update_count()
 
     def _fit_columns(self) -> None:
-        """Fit every column to its contents, the ε column to its header at any grid point."""
-        self.table.resizeColumnsToContents()
+        """Fit the columns to what they can ever show, worked out from the formats.
+
+        Measuring cells (resizeColumnsToContents) asked data() for 50 rows of every column and
+        rendered their thumbnails: 25–75 ms of the GUI thread when the first results arrive,
+        while the attack runs. The widths depend only on the class names, the ε grid and the
+        largest dataset index, so they are computed from those, in microseconds, and do not
+        change with the rows that happen to come first."""
         view = self.model.view
-        if view is not None:
-            header = self.table.horizontalHeader()
-            metrics = header.fontMetrics()
-            text = max((adversarial_header(e) for e in view.eps), key=metrics.horizontalAdvance)
-            room = metrics.horizontalAdvance(text) + 3 * metrics.height()  # margins, sort arrow
-            header.resizeSection(ADV, max(header.sectionSize(ADV), room))
+        if view is None:
+            return
+        header = self.table.horizontalHeader()
+        cell, head = self.table.fontMetrics(), header.fontMetrics()
+        style = self.table.style()
+        cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
+        head_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 2 * head.height()
+        names = view.dataset_info.class_names or ("0",)
+        longest_class = max(names, key=cell.horizontalAdvance)
+        indices = [m.sweep.indices for m in view.models if m.sweep is not None]
+        top_index = max((int(i.max()) for i in indices if len(i)), default=0)
+        samples = {
+            INDEX: [str(top_index)],
+            TRUE: [longest_class],
+            CLEAN: [f"{longest_class}  (0.00)"],
+            ADV: [f"{longest_class}  (0.00)"],
+            STATUS: [word for label in STATUS_LABELS.values() for word in label.split()],
+            BREAKING: ["–", *(format_eps(e) for e in view.eps)],
+            DISAGREE: ["yes"],
+        }
+        self.table.setColumnWidth(THUMB, THUMB_SIZE + cell_pad)
+        for column, texts in samples.items():
+            content = max(cell.horizontalAdvance(t) for t in texts) + cell_pad
+            titles = [adversarial_header(e) for e in view.eps] if column == ADV else [
+                COLUMNS[column]
+            ]
+            title = max(head.horizontalAdvance(t) for t in titles) + head_pad
+            self.table.setColumnWidth(column, max(content, title))
 
     def _update_count(self) -> None:
         self.count_label.setText(f"{self.model.rowCount()} of {self.model.total}")
