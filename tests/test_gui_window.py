@@ -384,7 +384,10 @@ def test_files_open_off_the_gui_thread_and_in_order(qtbot, monkeypatch):
         time.sleep(0.6)
         return real_load(*args, **kwargs)
 
+    preloaded = []  # captum is imported with the model, before any run (see preload)
     monkeypatch.setattr(mw, "load_model", slow_load)
+    record = lambda: preloaded.append(threading.current_thread())  # noqa: E731
+    monkeypatch.setattr(mw, "preload_saliency", record)
     window = MainWindow()
     qtbot.addWidget(window)
     window.open_data(DEMO_DATA)
@@ -396,6 +399,7 @@ def test_files_open_off_the_gui_thread_and_in_order(qtbot, monkeypatch):
     wait_loaded(qtbot, window)
     timer.stop()
     assert threads and threads[0] is not threading.main_thread()
+    assert preloaded == threads[:1]
     gaps = np.diff(ticks)
     assert len(ticks) > 10 and gaps.max() < 0.3, f"event loop stalled {gaps.max():.2f} s"
     assert [m.info.name for m in window.models] == ["digits_standard"]
@@ -424,6 +428,7 @@ def test_about_box_names_versions_and_device(qtbot):
     text = box.text()
     assert torch.__version__.split("+")[0] in text and "Device in use" in text and "cpu" in text
     assert "upper bound" in text
+    assert f"CPU threads</td><td>{torch.get_num_threads()} of" in text
     box.close()
 
 

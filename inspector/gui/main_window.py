@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from inspector import __version__
 from inspector.core.data import open_dataset
 from inspector.core.data.base import ImageDataset
+from inspector.core.devices import leave_a_core_free
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest
 from inspector.core.models import load_model
@@ -39,6 +40,7 @@ from inspector.core.results import (
     environment,
     library_versions,
 )
+from inspector.core.saliency.methods import preload as preload_saliency
 from inspector.core.sweep import EpsFinished, Progress
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
@@ -71,7 +73,7 @@ def about_text(device: str, models: list[LoadedModel]) -> str:
     """The About box's body: what the tool is, where it computes, and every version."""
     import torch
 
-    from inspector.core.devices import resolve_device
+    from inspector.core.devices import resolve_device, usable_cores
 
     try:
         default = str(resolve_device(device))
@@ -82,7 +84,9 @@ def about_text(device: str, models: list[LoadedModel]) -> str:
         torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none found (CPU only)"
     )
     providers = sorted({p for m in models for p in m.info.providers})
-    rows = [("Device in use", ", ".join(devices)), ("GPU", gpu)]
+    used, cores = torch.get_num_threads(), usable_cores()
+    threads = f"{used} of {cores} cores" + (", one left to the window" if used < cores else "")
+    rows = [("Device in use", ", ".join(devices)), ("GPU", gpu), ("CPU threads", threads)]
     if providers:
         rows.append(("ONNX Runtime providers in use", ", ".join(providers)))
     rows += list(library_versions().items())
@@ -117,6 +121,7 @@ class MainWindow(QMainWindow):
         self.about_box: QMessageBox | None = None
         self._run_started = self._model_started = 0.0
         self._progress_model = 0
+        leave_a_core_free()  # attacks on the CPU must not starve this thread
         self.runner = EvaluationRunner(self)
         self.loader = FileLoader(self)
         self.documents = Documents(self)
@@ -249,11 +254,11 @@ class MainWindow(QMainWindow):
             # read when the job starts: a dataset queued before it has been opened by then
             shape = self.dataset.info.shape if self.dataset is not None else None
             device = self.device
-            return LoadJob(
-                "model",
-                path,
-                lambda: load_model(path, device=device, name=name, fallback_input_shape=shape),
-            )
+            def open_model():
+                preload_saliency()  # before any run: see its docstring
+                return load_model(path, device=device, name=name, fallback_input_shape=shape)
+
+            return LoadJob("model", path, open_model)
 
         self.loader.submit(job)
 

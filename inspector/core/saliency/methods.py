@@ -17,6 +17,7 @@ are in logit units per pixel unit whatever mean/std the model uses.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,20 @@ def _check_positive(options: dict[str, Any], keys: tuple[str, ...], integer: boo
         if not ok or value <= 0:
             kind = "a positive integer" if integer else "a positive number"
             raise InspectorError(f"option {key} must be {kind}, got {value!r}")
+
+
+def preload() -> None:
+    """Import captum's attribution classes now, on the calling thread.
+
+    The first attribution otherwise imports captum (and matplotlib with it, 0.6–0.75 s) on
+    whatever thread asks first. In the window that was the saliency worker, at the first
+    results of a run, and the GUI thread then stalled for 100–200 ms in 3 of 8 demo runs
+    (benchmarks/gui_latency.py) while that import ran beside the attack. The window calls
+    this while it loads a model, before any run can start. Nothing is drawn with
+    matplotlib, so it gets the non-interactive backend rather than looking for Qt.
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import captum.attr  # noqa: F401
 
 
 def run_gradient(module, x, target, **_):
