@@ -8,6 +8,8 @@ a box sized for a fixed number of lines instead: setText only repaints the box.
 
 from __future__ import annotations
 
+import math
+
 from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import (
@@ -23,19 +25,25 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 class StableCaption(QWidget):
     """Up to `lines` lines of rich text, word-wrapped to the box's width.
 
-    Text that needs more lines is cut off at the bottom; the box is sized for what the
-    captions say, and the tooltip carries the details. The text API is QLabel's (`text`,
-    `setText`), so tests and callers read it the same way.
+    With `fit=False`, text that needs more lines is cut off at the bottom: the box is sized
+    for what the captions say (and lines up across columns), the tooltip carries details.
+    With `fit=True` the box takes as many lines as the text needs at its width, so the
+    layout runs again only when that number changes (a header that wraps in a narrow
+    window), not on every new text. The text API is QLabel's (`text`, `setText`).
     """
 
     def __init__(
         self,
-        lines: int,
+        lines: int = 1,
         alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
         parent: QWidget | None = None,
+        *,
+        fit: bool = False,
+        **properties,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, **properties)  # Qt properties, e.g. objectName=
         self.lines = lines
+        self.fit = fit
         self._text = ""
         self._document = QTextDocument(self)
         self._document.setDocumentMargin(0)
@@ -53,6 +61,7 @@ class StableCaption(QWidget):
         if text != self._text:
             self._text = text
             self._fill()
+            self._fit_lines()
 
     def set_lines(self, lines: int) -> None:
         """Room for a different number of lines (a relayout, so not on every slider move)."""
@@ -67,6 +76,18 @@ class StableCaption(QWidget):
         self._document.setDefaultTextOption(option)
         self._vertical = alignment & Qt.AlignmentFlag.AlignVertical_Mask or self._vertical
         self._fill()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_lines()
+
+    def _fit_lines(self) -> None:
+        """With `fit`: as many lines as the text takes at the current width."""
+        if not self.fit or self.width() <= 0:
+            return
+        self._document.setTextWidth(self.width())
+        spacing = self.fontMetrics().lineSpacing()
+        self.set_lines(max(1, math.ceil((self._document.size().height() - 1) / spacing)))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -768,9 +768,7 @@ class DetailPanel(QWidget):
         self.eps_index = 0
         self.columns: list[ModelColumn] = []
         self._clean_cache: dict[int, np.ndarray | None] = {}
-        self.header = QLabel()
-        self.header.setWordWrap(True)
-        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header = StableCaption(fit=True)  # its ε changes per slider move: no relayout
         self.threat_label = _caption()
         self.threat_label.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.running = False

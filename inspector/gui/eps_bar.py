@@ -14,10 +14,18 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.caption import StableCaption
 from inspector.gui.colors import model_color
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
@@ -39,15 +47,18 @@ class EpsBar(QWidget):
         self.slider.setTickInterval(1)
         self.slider.setPageStep(1)
         self.slider.setToolTip("Perturbation budget ε: moves over the computed ε grid")
-        self.value_label = QLabel("ε = –", objectName="epsValue")
-        self.value_label.setMinimumWidth(120)
+        # Both change on every move: boxes whose size does not follow their text (a QLabel
+        # would make the window run its layout again each time).
+        self.value_label = StableCaption(1, Qt.AlignmentFlag.AlignRight, objectName="epsValue")
+        self.value_label.setText("ε = –")
+        self.value_label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        room = self.value_label.fontMetrics().horizontalAdvance("L∞ ε = 0.000000") + 8
+        self.value_label.setMinimumWidth(max(120, room))
         row.addWidget(QLabel("ε"))
         row.addWidget(self.slider, 1)
         row.addWidget(self.value_label)
         layout.addLayout(row)
-        self.headline = QLabel(objectName="headline")
-        self.headline.setTextFormat(Qt.TextFormat.RichText)
-        self.headline.setWordWrap(True)
+        self.headline = StableCaption(fit=True, objectName="headline")
         self.headline.setToolTip(
             "Robust accuracy is measured by an attack: an upper bound on the true robust "
             "accuracy (a stronger attack can only lower it).\nBoundary error: correct on the "
