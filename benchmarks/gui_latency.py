@@ -160,6 +160,7 @@ def report(label: str, measured: tuple[list[float], list[float]]) -> float:
 
 
 def slider_benchmark(app: QApplication, moves: int) -> bool:
+    from inspector.gui.app import keep_collections_short
     from inspector.gui.main_window import MainWindow
 
     built = time.perf_counter()
@@ -172,6 +173,7 @@ def slider_benchmark(app: QApplication, moves: int) -> bool:
         panel.set_view(view)
     window._on_eps_index(window.eps_bar.eps_index)
     window.examples.step(0)  # an example selected: the detail panel follows the slider too
+    keep_collections_short(window)  # as the app does once files are loaded
     app.processEvents()
     window.repaint()
     print(
@@ -198,11 +200,13 @@ def slider_benchmark(app: QApplication, moves: int) -> bool:
 
 def stall_benchmark(app: QApplication) -> bool:
     from inspector.core.demo import DEMO_THREAT
+    from inspector.gui.app import keep_collections_short
     from inspector.gui.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1600, 1000)
     window.show()
+    keep_collections_short(window)  # as the app does
     window.load_demo(DEMO_THREAT)
     window.setup.checks.setChecked(False)  # the attack's stall, not the checks'
     while window.loader.busy:  # files open in the background
