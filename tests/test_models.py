@@ -206,6 +206,20 @@ def test_onnx_loads_and_converts(net, images, tmp_path, dynamo):
     assert input_gradient(loaded, images).abs().sum() > 0
 
 
+def test_onnx_sessions_use_torchs_thread_count_and_do_not_spin():
+    from inspector.core.models.onnx_loader import session_options
+
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 3):
+            torch.set_num_threads(threads)
+            options = session_options()
+            assert options.intra_op_num_threads == threads
+            assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_onnx_fixed_batch(net, images, tmp_path):
     path = tmp_path / "fixed.onnx"
     torch.onnx.export(net, (torch.rand(2, *SHAPE),), path, opset_version=17, dynamo=False)

@@ -108,6 +108,22 @@ def _image_input_dims(path: Path, model) -> list[int | str | None]:
     return dims
 
 
+def session_options():
+    """onnxruntime's CPU threads follow torch's (devices.leave_a_core_free), without spinning.
+
+    By default a session starts one intra-op thread per core and keeps them spinning
+    between calls: beside the window's GUI thread on a small machine, that takes the core
+    the window was left. Same thread count as torch, idle threads sleep.
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 def _open_session(path: Path, device: torch.device, raw: RawModel):
     """An InferenceSession on the device; records the providers actually granted."""
     import onnxruntime
@@ -116,12 +132,10 @@ def _open_session(path: Path, device: torch.device, raw: RawModel):
     options = [
         {"device_id": device.index or 0} if p == "CUDAExecutionProvider" else {} for p in providers
     ]
-    session_options = onnxruntime.SessionOptions()
-    session_options.log_severity_level = 3
     try:
         session = onnxruntime.InferenceSession(
             str(path),
-            sess_options=session_options,
+            sess_options=session_options(),
             providers=providers,
             provider_options=options,
         )
