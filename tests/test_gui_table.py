@@ -208,3 +208,30 @@ def test_a_stable_caption_changes_text_without_a_relayout(qtbot):
     assert requests.count >= 1
     caption.set_lines(1)
     assert caption.height() < height
+
+
+def test_the_chosen_example_outlives_the_filter_hiding_it(qtbot, view):
+    """The boundary-error filter follows ε: the picked example stays picked while hidden."""
+    panel = ExamplesPanel()
+    qtbot.addWidget(panel)
+    panel.set_view(view)
+    panel.select_status(BOUNDARY_ERROR)
+    panel.set_eps_index(3)
+    breaking = view.sweep(0).breaking_eps
+    position = int(next(p for p in panel.visible_positions() if breaking[p] == 0.1))
+    chosen = []
+    panel.selectionChanged.connect(chosen.append)
+    panel.select_position(position)
+    assert chosen == [position] and panel.current_position() == position
+    panel.set_eps_index(1)  # not broken yet at ε = 0.05: its row is gone
+    assert position not in panel.visible_positions()
+    assert panel.current_position() == position
+    assert panel.chosen_hidden()
+    panel.set_eps_index(4)  # back: its row is selected again, with no new choice signalled
+    row = panel.table.currentIndex().row()
+    assert panel.model.position(row) == position and chosen == [position]
+    assert not panel.chosen_hidden()
+    panel.model_combo.setCurrentIndex(1)  # another model's view keeps the example too
+    assert panel.current_position() == position
+    shown = panel.model.row_of(position)
+    assert (panel.table.currentIndex().row() == shown) if shown is not None else True

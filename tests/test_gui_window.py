@@ -184,6 +184,16 @@ def test_table_order_and_filter_follow_the_slider(qtbot):
         slider.setValue(k)
         shown = [int(sweep.indices[p]) for p in examples.visible_positions()]
         assert shown == sorted(shown) and len(shown) > 0
+    # the chosen example stays in the detail panel while the filter hides it at a smaller ε
+    chosen = next(p for p in examples.visible_positions() if sweep.breaking_eps[p] == 0.15)
+    examples.select_position(chosen)
+    slider.setValue(1)
+    assert chosen not in examples.visible_positions()
+    assert window.detail.position == chosen
+    assert "filtered out of the table here" in window.detail.header.text()
+    slider.setValue(3)
+    assert examples.model.position(examples.table.currentIndex().row()) == chosen
+    assert "filtered out" not in window.detail.header.text()
     examples.select_status(None)
     examples.table.sortByColumn(STATUS, Qt.SortOrder.AscendingOrder)  # a column that follows ε
     rank = {"natural_error": 0, "boundary_error": 1, "robust": 2}

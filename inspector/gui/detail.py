@@ -766,6 +766,7 @@ class DetailPanel(QWidget):
         self.view: ResultsView | None = None
         self.position: int | None = None
         self.eps_index = 0
+        self.hidden = False  # the example is filtered out of the examples table
         self.columns: list[ModelColumn] = []
         self._clean_cache: dict[int, np.ndarray | None] = {}
         self.header = StableCaption(fit=True)  # its ε changes per slider move: no relayout
@@ -812,9 +813,10 @@ class DetailPanel(QWidget):
         """Show the current example again, e.g. after the view received a new snapshot."""
         self.show_example(self.position, self.eps_index)
 
-    def show_example(self, position: int | None, eps_index: int) -> None:
-        """Show row `position` of the sweep arrays (the same for every model) at ε_eps_index."""
-        self.position, self.eps_index = position, eps_index
+    def show_example(self, position: int | None, eps_index: int, hidden: bool = False) -> None:
+        """Show row `position` of the sweep arrays (the same for every model) at ε_eps_index;
+        `hidden`: the examples table's filters leave it out at this ε (the header says so)."""
+        self.position, self.eps_index, self.hidden = position, eps_index, hidden
         view = self.view
         if view is None:
             self.header.setText(_grey("No results yet: run an evaluation or open a results file."))
@@ -964,7 +966,8 @@ class DetailPanel(QWidget):
             return
         index, label = int(sweep.indices[position]), int(sweep.labels[position])
         name = _class_name(view.dataset_info.class_names, label)
-        self.header.setText(f"<b>Example #{index}</b> · true label <b>{name}</b> · {eps}")
+        note = f" · {_grey('filtered out of the table here')}" if self.hidden else ""
+        self.header.setText(f"<b>Example #{index}</b> · true label <b>{name}</b> · {eps}{note}")
         self.header.setToolTip(
             f"Dataset index {index} (row {position} of the evaluated subset); "
             f"the true label is class {label}."

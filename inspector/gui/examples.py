@@ -241,6 +241,10 @@ class ExamplesModel(QAbstractTableModel):
     def position(self, row: int) -> int:
         return int(self.order[row])
 
+    def dataset_index(self, position: int) -> int:
+        s = self._sweep()
+        return position if s is None else int(s.indices[position])
+
     def row_of(self, position: int) -> int | None:
         """The row showing sweep position `position`, or None when it is filtered out."""
         found = np.flatnonzero(self.order == position)
@@ -325,7 +329,12 @@ STATUS_FILTERS = (
 
 
 class ExamplesPanel(QWidget):
-    """Filters on top, the table below; emits the selected example's position."""
+    """Filters on top, the table below; emits the selected example's position.
+
+    The example the user picked stays chosen while a filter hides its row (the boundary-
+    error filter follows ε, so rows come and go as the slider moves): the detail panel keeps
+    showing it (saying it is hidden), and its row is selected again when it returns.
+    """
 
     selectionChanged = Signal(object)  # position (int) or None
     modelChanged = Signal(int)
@@ -333,6 +342,8 @@ class ExamplesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ExamplesModel()
+        self.chosen: int | None = None  # sweep position of the example the user picked
+        self._restoring = False  # re-selecting the chosen row: not a new choice
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._filter_row())
@@ -396,6 +407,7 @@ class ExamplesPanel(QWidget):
                 combo.addItem(name, i)
             combo.blockSignals(False)
         self.model.model_index = 0
+        self.chosen = None  # new results: the window picks an example when rows arrive
         self.model.set_view(view)
         self._apply_filters()
         self._fit_columns()
@@ -403,6 +415,7 @@ class ExamplesPanel(QWidget):
     def refresh(self) -> None:
         if self.model.refresh():  # the first results: a model reset
             self._fit_columns()
+        self._follow_chosen()
         self._update_count()
 
     def set_eps_index(self, k: int) -> None:
@@ -410,6 +423,8 @@ class ExamplesPanel(QWidget):
         # change here, so unless the rows changed just their strip is repainted.
         if not self.model.set_eps_index(k):
             self._repaint_columns(EPS_COLUMNS)
+        else:
+            self._follow_chosen()
         self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, ADV, ADV)
         self._update_count()
 
@@ -421,8 +436,22 @@ class ExamplesPanel(QWidget):
                 viewport.update(x, 0, self.table.columnWidth(column), viewport.height())
 
     def current_position(self) -> int | None:
-        index = self.table.currentIndex()
-        return self.model.position(index.row()) if index.isValid() else None
+        """The chosen example, shown in the table or hidden by a filter."""
+        chosen = self.chosen
+        return chosen if chosen is not None and 0 <= chosen < self.model.total else None
+
+    def _follow_chosen(self) -> None:
+        """After the rows changed: select the chosen example's row again if it is shown."""
+        chosen = self.current_position()
+        row = None if chosen is None else self.model.row_of(chosen)
+        current = self.table.currentIndex()
+        if row is None or (current.isValid() and current.row() == row):
+            return
+        self._restoring = True
+        try:
+            self.table.selectRow(row)
+        finally:
+            self._restoring = False
 
     def visible_positions(self) -> list[int]:
         return self.model.order.tolist()
@@ -464,10 +493,14 @@ class ExamplesPanel(QWidget):
             self.select_position(example)
 
     def select_position(self, position: int) -> None:
-        """Select the row of sweep position `position` if it is shown."""
+        """Choose the example at sweep position `position`; its row is selected if shown."""
         row = self.model.row_of(position)
         if row is not None:
             self.table.selectRow(row)
+            return
+        self.chosen = position
+        self.table.clearSelection()
+        self.selectionChanged.emit(self.current_position())
 
     def select_status(self, status: str | None) -> None:
         self.status_combo.setCurrentIndex([v for _, v in STATUS_FILTERS].index(status))
@@ -487,6 +520,7 @@ class ExamplesPanel(QWidget):
             self.true_combo.currentData(),
             self.pred_combo.currentData(),
         )
+        self._follow_chosen()
         self._update_count()
 
     def _fit_columns(self) -> None:
@@ -530,13 +564,22 @@ class ExamplesPanel(QWidget):
     def _update_count(self) -> None:
         self.count_label.setText(f"{self.model.rowCount()} of {self.model.total}")
 
+    def chosen_hidden(self) -> bool:
+        """Whether the chosen example is filtered out of the table (at this ε)."""
+        chosen = self.current_position()
+        return chosen is not None and self.model.row_of(chosen) is None
+
     def _on_model(self, i: int) -> None:
         if i >= 0:
             self.model.set_model_index(i)  # a model reset: filtered and sorted anew
+            self._follow_chosen()
             self._update_count()
             self.modelChanged.emit(i)
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.selectionChanged.emit(
-            self.model.position(current.row()) if current.isValid() else None
-        )
+        """A row the user (or step/select_position) picked. A current index that became
+        invalid means the row went away under a filter or a model switch: still chosen."""
+        if self._restoring or not current.isValid():
+            return
+        self.chosen = self.model.position(current.row())
+        self.selectionChanged.emit(self.chosen)

@@ -241,9 +241,7 @@ class MainWindow(QMainWindow):
         self.eps_bar.epsIndexChanged.connect(self._on_eps_index)
         self.eps_bar.epsValueChanged.connect(self._on_eps_value)
         self.examples.selectionChanged.connect(self._on_selection)
-        self.examples.modelChanged.connect(
-            lambda _: self._on_selection(self.examples.current_position())
-        )
+        self.examples.modelChanged.connect(lambda _: self._show_detail())
 
     # -- models and data ------------------------------------------------------------------
 
@@ -435,7 +433,12 @@ class MainWindow(QMainWindow):
         self._detail_timer.start()
 
     def _show_detail(self) -> None:
-        self.detail.show_example(self.examples.current_position(), self.eps_bar.eps_index)
+        """The chosen example in the detail panel, even while the table's filters hide it."""
+        self.detail.show_example(
+            self.examples.current_position(),
+            self.eps_bar.eps_index,
+            hidden=self.examples.chosen_hidden(),
+        )
 
     def _on_finished(self, results: EvaluationResults) -> None:
         self.results = results
@@ -471,7 +474,7 @@ class MainWindow(QMainWindow):
         self.tradeoff.set_eps_index(k)
         self.frontier.set_eps_index(k)
         self._on_eps_value(self.eps_bar.eps_value)
-        self.detail.show_example(self.examples.current_position(), k)
+        self._show_detail()
 
     def _on_eps_value(self, eps: float) -> None:
         """Between grid points (FMN radii): the markers and the frontier follow ε itself."""
@@ -481,8 +484,8 @@ class MainWindow(QMainWindow):
         if fine:
             self.tradeoff.set_eps_value(eps)
 
-    def _on_selection(self, position: int | None) -> None:
-        self.detail.show_example(position, self.eps_bar.eps_index)
+    def _on_selection(self, _position: int | None) -> None:
+        self._show_detail()
 
     # -- desktop habits -------------------------------------------------------------------
 
