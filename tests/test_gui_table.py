@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QRegion
+from PySide6.QtWidgets import QLabel, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget
 
 from inspector.core.data.base import DatasetInfo
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST, statuses
@@ -235,3 +236,68 @@ def test_the_chosen_example_outlives_the_filter_hiding_it(qtbot, view):
     assert panel.current_position() == position
     shown = panel.model.row_of(position)
     assert (panel.table.currentIndex().row() == shown) if shown is not None else True
+
+
+class PaintRegions(QObject):
+    """The regions a widget is asked to paint."""
+
+    def __init__(self, watched: QWidget) -> None:
+        super().__init__()
+        self.regions = []
+        watched.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.regions.append(QRegion(event.region()))
+        return False
+
+    def touched(self, rect) -> bool:
+        return any(region.intersects(rect) for region in self.regions)
+
+
+def test_an_eps_move_repaints_the_eps_columns_and_their_title_only(qtbot, view):
+    panel = ExamplesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.set_view(view)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)
+    table, header = panel.table, panel.table.horizontalHeader()
+    cells, titles = PaintRegions(table.viewport()), PaintRegions(header.viewport())
+    panel.set_eps_index(3)
+    qtbot.wait(50)
+
+    def column_rect(widget, column):
+        return QRect(header.sectionViewportPosition(column), 0, header.sectionSize(column),
+                     widget.height())  # fmt: skip
+
+    assert titles.touched(column_rect(header.viewport(), ADV))
+    assert header.model().headerData(ADV, Qt.Orientation.Horizontal) == "adversarial @ ε=0.15"
+    assert cells.touched(column_rect(table.viewport(), ADV))
+    assert cells.touched(column_rect(table.viewport(), STATUS))
+    assert not cells.touched(column_rect(table.viewport(), INDEX))  # not the whole table
+
+
+def test_cells_painted_through_multidata_show_what_data_returns(table):
+    """The delegate reads a cell's roles in one multiData call, into a span it reuses from
+    cell to cell: every role must be set or cleared, or one cell's data leaks into the next."""
+    model, widget = table
+    model.set_eps_index(3)
+    delegate = widget.itemDelegate()
+    statuses_seen = set()
+    for row in range(12):
+        for col in range(model.columnCount()):
+            index = model.index(row, col)
+            option = QStyleOptionViewItem()
+            delegate.initStyleOption(option, index)
+            assert option.text == (model.data(index, Qt.ItemDataRole.DisplayRole) or "")
+            background = model.data(index, Qt.ItemDataRole.BackgroundRole)
+            if background is None:
+                assert option.backgroundBrush.style() == Qt.BrushStyle.NoBrush
+            else:
+                assert option.backgroundBrush.color() == background.color()
+                statuses_seen.add(option.text)
+            has_icon = model.data(index, Qt.ItemDataRole.DecorationRole) is not None
+            assert (not option.icon.isNull()) == has_icon
+    assert len(statuses_seen) > 1  # cells of different colours followed each other
