@@ -340,3 +340,12 @@ def test_screenshot(panel, tmp_path):
     path = tmp_path / "detail.png"
     assert panel.grab().save(str(path))
     assert path.stat().st_size > 0
+
+
+def test_header_says_when_the_table_filters_the_example_out(panel):
+    panel.show_example(BROKEN, 1, hidden=True)
+    assert "filtered out of the table here" in plain(panel.header.text())
+    panel.refresh()  # a new snapshot: still the same example, still filtered out
+    assert "filtered out of the table here" in plain(panel.header.text())
+    panel.show_example(BROKEN, 1)
+    assert "filtered out" not in plain(panel.header.text())

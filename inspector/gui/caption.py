@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class StableCaption(QWidget):
-    """Up to `lines` lines of rich text, word-wrapped to the box's width.
+    """Up to `lines` lines of rich text, word-wrapped to the box's width, centred vertically.
 
     With `fit=False`, text that needs more lines is cut off at the bottom: the box is sized
     for what the captions say (and lines up across columns), the tooltip carries details.
@@ -50,7 +50,6 @@ class StableCaption(QWidget):
         option = QTextOption(alignment)
         option.setWrapMode(QTextOption.WrapMode.WordWrap)
         self._document.setDefaultTextOption(option)
-        self._vertical = Qt.AlignmentFlag.AlignVCenter
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._fit_height()
 
@@ -68,14 +67,6 @@ class StableCaption(QWidget):
         if lines != self.lines:
             self.lines = lines
             self._fit_height()
-
-    def setAlignment(self, alignment: Qt.AlignmentFlag) -> None:
-        """Horizontal part: of each line; vertical part: of the text block in the box."""
-        option = self._document.defaultTextOption()
-        option.setAlignment(alignment & Qt.AlignmentFlag.AlignHorizontal_Mask)
-        self._document.setDefaultTextOption(option)
-        self._vertical = alignment & Qt.AlignmentFlag.AlignVertical_Mask or self._vertical
-        self._fill()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -115,12 +106,7 @@ class StableCaption(QWidget):
     def paintEvent(self, event) -> None:
         document = self._document
         document.setTextWidth(self.width())
-        spare = self.height() - document.size().height()
-        top = 0.0
-        if spare > 0 and self._vertical & Qt.AlignmentFlag.AlignVCenter:
-            top = spare / 2
-        elif spare > 0 and self._vertical & Qt.AlignmentFlag.AlignBottom:
-            top = spare
+        top = max(0.0, (self.height() - document.size().height()) / 2)
         painter = QPainter(self)
         painter.setClipRect(self.rect())
         painter.translate(0, top)

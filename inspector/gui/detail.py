@@ -807,11 +807,11 @@ class DetailPanel(QWidget):
         for i, (column, entry) in enumerate(zip(self.columns, models, strict=True)):
             column.set_model(entry.info.name, model_color(i))
         self._match_models()
-        self.show_example(self.position, self.eps_index)
+        self.show_example(self.position, self.eps_index, self.hidden)
 
     def refresh(self) -> None:
         """Show the current example again, e.g. after the view received a new snapshot."""
-        self.show_example(self.position, self.eps_index)
+        self.show_example(self.position, self.eps_index, self.hidden)
 
     def show_example(self, position: int | None, eps_index: int, hidden: bool = False) -> None:
         """Show row `position` of the sweep arrays (the same for every model) at ε_eps_index;

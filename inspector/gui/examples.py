@@ -561,8 +561,10 @@ class ExamplesPanel(QWidget):
         style = self.table.style()
         cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
         head_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 2 * head.height()
-        names = view.dataset_info.class_names or ("0",)
-        longest_class = max(names, key=cell.horizontalAdvance)
+        # the table names classes as the model in view does; any model may come into view
+        names = [*view.dataset_info.class_names]
+        names += [name for m in view.models for name in m.info.class_names]
+        longest_class = max(names or ["0"], key=cell.horizontalAdvance)
         indices = [m.sweep.indices for m in view.models if m.sweep is not None]
         top_index = max((int(i.max()) for i in indices if len(i)), default=0)
         samples = {
