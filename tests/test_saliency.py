@@ -319,3 +319,16 @@ def test_saliency_core_loads_no_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_saliency_command_gives_each_attack_its_default_restarts():
+    """The ensemble's default is 2 restarts per APGD member, as in `evaluate`."""
+    from argparse import Namespace
+
+    from inspector.cli.saliency_command import _threat
+    from inspector.core.threat import DEFAULT_RESTARTS
+
+    args = Namespace(norm="linf", attack="ensemble", steps=None, restarts=None, seed=0)
+    assert _threat(args, 0.1).restarts == DEFAULT_RESTARTS["ensemble"] == 2
+    assert _threat(Namespace(**{**vars(args), "attack": "pgd"}), 0.1).restarts == 1
+    assert _threat(Namespace(**{**vars(args), "restarts": 3}), 0.1).restarts == 3

@@ -36,7 +36,7 @@ def add_saliency_parser(sub) -> None:
     p.add_argument("--attack", choices=SALIENCY_ATTACKS, default="pgd")
     p.add_argument("--norm", choices=NORMS, default="linf")
     p.add_argument("--steps", type=int, default=None, help="attack steps (attack's default)")
-    p.add_argument("--restarts", type=int, default=1)
+    p.add_argument("--restarts", type=int, default=None, help="default: the attack's own")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--signed", action="store_true", help="keep the sign (default: |map|)")
     p.add_argument("--opacity", type=float, default=0.65, help="map over image, 0..1")
@@ -128,7 +128,7 @@ def _load(args: argparse.Namespace, path: str, dataset):
 
 def _threat(args: argparse.Namespace, eps: float | None):
     """The attack as a one-ε threat model (None without --eps or at ε = 0)."""
-    from inspector.core.threat import DEFAULT_STEPS, ThreatModel
+    from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
 
     if not eps:
         return None
@@ -138,7 +138,7 @@ def _threat(args: argparse.Namespace, eps: float | None):
         eps=(eps,),
         attack=args.attack,
         steps=steps,
-        restarts=args.restarts,
+        restarts=DEFAULT_RESTARTS.get(args.attack, 1) if args.restarts is None else args.restarts,
         seed=args.seed,
         num_examples=1,
     )

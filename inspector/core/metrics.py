@@ -76,15 +76,6 @@ def rates_at(clean_correct: np.ndarray, breaking_eps: np.ndarray, eps: float) ->
     return rates_from_counts(len(clean_correct), int((~clean_correct).sum()), boundary, eps)
 
 
-def rates_from_radius(clean_correct: np.ndarray, radius: np.ndarray, eps: float) -> Rates:
-    """Rates at any ε from per-example radii (a minimum-norm attack's): broken iff radius ≤ ε.
-
-    The radii are attack-found, so this robust accuracy is an upper bound like the others.
-    """
-    boundary = int((clean_correct & (radius <= eps)).sum())
-    return rates_from_counts(len(clean_correct), int((~clean_correct).sum()), boundary, eps)
-
-
 def curve(clean_correct: np.ndarray, breaking_eps: np.ndarray, grid) -> list[Rates]:
     """Rates over the ε grid; monotone because an example once broken stays broken."""
     return [rates_at(clean_correct, breaking_eps, float(e)) for e in grid]

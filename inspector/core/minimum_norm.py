@@ -4,7 +4,7 @@ FMN gives each example the smallest perturbation it found that flips the predict
 sweep searches once per example, at the first ε > 0 it reaches, keeps that radius and point
 (confirmed by the model's own prediction there, by onnxruntime for ONNX), and then every
 grid ε is a lookup: broken at ε iff radius ≤ ε. The radius also gives the robust accuracy at
-any ε between grid points (`metrics.rates_from_radius`).
+any ε between grid points (`metrics.rates_at` with the radii as breaking ε).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -26,14 +26,14 @@ import numpy as np
 import torch
 from scipy.stats import beta, norm
 
-from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.attacks.base import CancelCheck, Cancelled, Forward
+from inspector.core.attacks.square import forward_from_loaded
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel
 from inspector.core.sweep import Progress
 from inspector.core.threat import ThreatModel
 
-Forward = Callable[[torch.Tensor], torch.Tensor]
 CURVE_POINTS = 11  # radii from 0 to the largest certifiable radius
 EXAMPLES_PER_CALL = 16  # examples certified per call (and per progress event)
 
@@ -154,18 +154,6 @@ def radius_grid(spec: SmoothingSpec, threat: ThreatModel | None = None) -> np.nd
     return np.array(sorted(grid))
 
 
-def _forward(model: LoadedModel) -> Forward:
-    """The torch module when there is one, else the reference pass (onnxruntime) on numpy."""
-    if model.module is not None:
-        return model.module
-
-    def reference(x: torch.Tensor) -> torch.Tensor:
-        logits = model.reference_logits(x.detach().cpu().numpy().astype(np.float32))
-        return torch.from_numpy(np.asarray(logits)).to(x.device)
-
-    return reference
-
-
 def smooth_model(
     model: LoadedModel,
     dataset: ImageDataset,
@@ -183,7 +171,7 @@ def smooth_model(
     example's prediction of g (−1: abstained) and radius, and the certified curve.
     """
     started, device = time.perf_counter(), model.info.device
-    forward, seed = _forward(model), 0 if threat is None else threat.seed
+    forward, seed = forward_from_loaded(model), 0 if threat is None else threat.seed
     labels = dataset.labels[indices].astype(np.int64)
     prediction = np.full(len(indices), -1, dtype=np.int64)
     radius = np.zeros(len(indices))

@@ -155,7 +155,8 @@ def _check_logits(logits: np.ndarray, model: LoadedModel, first_index: int) -> N
         )
 
 
-def _module_logits(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+def module_logits(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+    """The torch module's logits on a numpy batch, in float64 (no gradients)."""
     assert model.module is not None
     with torch.inference_mode():
         out = model.module(torch.from_numpy(x).to(model.info.device))
@@ -186,7 +187,7 @@ class _CleanPass:
         self.conf[positions] = probs.max(axis=1)
         self.probs[positions] = probs
         if self.compare_onnx:
-            diff = np.abs(_module_logits(self.model, x) - logits).max()
+            diff = np.abs(module_logits(self.model, x) - logits).max()
             self.max_diff = max(self.max_diff, float(diff / max(1.0, np.abs(logits).max())))
         if self.affine is not None and self.radius is not None:
             if is_affine_on(self.affine, logits, x):

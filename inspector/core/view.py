@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.core.data.base import DatasetInfo, ImageDataset
-from inspector.core.metrics import Rates, rates_at, rates_from_radius, statuses
+from inspector.core.metrics import Rates, rates_at, statuses
 from inspector.core.models.base import ModelInfo
 from inspector.core.results import EvaluationResults
 from inspector.core.sweep import ModelSweep
@@ -91,7 +91,7 @@ class ResultsView:
         searched = [k for k, e in enumerate(s.eps) if e > 0]  # the search runs at the first ε > 0
         if not searched or s.eps_done <= searched[0]:
             return None
-        return rates_from_radius(s.clean_correct, s.min_norm_radius, eps)
+        return rates_at(s.clean_correct, s.min_norm_radius, eps)  # broken iff radius ≤ ε
 
     def statuses(self, model_index: int, k: int) -> np.ndarray | None:
         s = self.sweep(model_index)

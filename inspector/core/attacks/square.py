@@ -11,12 +11,10 @@ starting point.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 
-from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled
+from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled, Forward
 from inspector.core.attacks.pgd import true_class_margin
 from inspector.core.attacks.square_steps import (
     l2_proposal,
@@ -28,8 +26,6 @@ from inspector.core.attacks.square_steps import (
 )
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel
-
-Forward = Callable[[torch.Tensor], torch.Tensor]
 
 
 def forward_from_loaded(model: LoadedModel) -> Forward:

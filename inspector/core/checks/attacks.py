@@ -9,16 +9,15 @@ import numpy as np
 
 from inspector.core.attacks.fgsm import FGSM
 from inspector.core.attacks.pgd import PGD
+from inspector.core.attacks.square import Square, forward_from_loaded
 from inspector.core.checks.context import (
-    SQUARE_QUERIES,
     Context,
     Kept,
     no_gradients,
     preconditions,
     stronger,
 )
-from inspector.core.checks.result import CheckResult, skipped, verdict
-from inspector.core.models.base import LoadedModel
+from inspector.core.checks.result import CheckResult, verdict
 from inspector.core.threat import DEFAULT_STEP_FACTOR, ThreatModel, format_eps
 
 LARGE_EPS_LINF = 0.5  # L∞ 0.5 reaches the all-grey image from every input in [0, 1]
@@ -103,29 +102,14 @@ def check_fgsm_vs_pgd(ctx: Context, name: str) -> CheckResult:
     return verdict(name, warn, text, eps=ctx.eps_max, fgsm_only=count, share=share)
 
 
-def _forward(model: LoadedModel):
-    """Square queries logits only: the module without autograd, else the reference pass."""
-    from inspector.core.attacks.square import forward_from_loaded
-
-    return forward_from_loaded(model)
-
-
-def _square_class():
-    try:
-        from inspector.core.attacks.square import Square
-    except ImportError:
-        return None
-    return Square
-
-
 def _square_in_ensemble(ctx: Context) -> tuple[int, int] | None:
     """With the ensemble: (examples its Square broke, examples attacked), from the sweep when
     there is one, else from the ensemble's run on the subset; None for other attacks."""
     if ctx.threat.attack != "ensemble":
         return None
     s = ctx.sweep
-    by = getattr(s, "broken_by", None)
-    if s is not None and by is not None and len(by):
+    by = None if s is None else s.broken_by
+    if by is not None and len(by):
         names = np.asarray(by, dtype=object)[~np.isnan(s.breaking_eps)]
         return sum("square" in str(b).lower() for b in names), len(by)
     return ctx.kept().square_broke
@@ -139,14 +123,11 @@ def check_gradient_free(ctx: Context, name: str) -> CheckResult:
         count, n = counted
         said = f"In the ensemble, Square broke {count} of {n} examples that APGD left robust"
         return _gradient_free_result(name, count, count / n, said)
-    square_cls = _square_class()
-    if square_cls is None:
-        return skipped(name, "the Square attack is not available")
     kept = ctx.kept()
     if len(kept.x) == 0:
         return _nothing_left(ctx, name, kept, "Square")
-    queries = getattr(ctx.threat, "queries", SQUARE_QUERIES)
-    square = square_cls(_forward(ctx.model), ctx.threat.norm, queries=queries)
+    queries = ctx.threat.queries
+    square = Square(forward_from_loaded(ctx.model), ctx.threat.norm, queries=queries)
     count = int(ctx.attack(square, ctx.eps_max, kept.x, kept.labels, 4).sum())
     said = (
         f"At ε={format_eps(ctx.eps_max)} Square ({queries} queries) broke {count} of the "

@@ -21,10 +21,7 @@ from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
 from inspector.core.sweep import ModelSweep
-from inspector.core.threat import ThreatModel
-
-SQUARE_QUERIES = 1000  # Square's budget when the threat model names none
-GRADIENT_FREE = ("square",)  # attacks that never use gradients
+from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
 
 @dataclass
@@ -93,7 +90,7 @@ class Context:
         gen.manual_seed(self.threat.seed * 1_000_003 + 104_729 * stream)
         out: AttackResult = attack.perturb(xt, yt, eps, generator=gen, cancel=self.cancel, **kw)
         self.adversarial.append((eps, x, out.x_adv.detach().float().cpu().numpy()))
-        self.last_broken_by = getattr(out, "broken_by", None)
+        self.last_broken_by = out.broken_by
         return out.found.cpu().numpy().astype(bool)
 
     def kept(self) -> Kept:
@@ -144,9 +141,8 @@ class Context:
         if threat.attack == "pgd":
             pgd = PGD(module, norm, steps=threat.steps, restarts=threat.restarts)
             return pgd, threat.attack_label(), {"step_size": threat.step_for(self.eps_max)}
-        queries = getattr(threat, "queries", SQUARE_QUERIES)
         attack = make_attack(
-            threat.attack, module, norm, threat.steps, threat.restarts, queries=queries
+            threat.attack, module, norm, threat.steps, threat.restarts, queries=threat.queries
         )
         return attack, threat.attack_label(), {}
 

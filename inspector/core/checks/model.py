@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from inspector.core.checks.context import Context, no_gradients
 from inspector.core.checks.result import CheckResult, verdict
+from inspector.core.sweep import module_logits
 
 DETERMINISM_TOLERANCE = 1e-6  # max |Δlogit| / max(1, max |logit|) between two identical passes
 BATCH_TOLERANCE = 1e-3  # the same, one example alone versus inside the batch (kernels differ)
@@ -21,18 +22,12 @@ def _relative_gap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max() / max(1.0, float(np.abs(a).max())))
 
 
-def _module_logits(ctx: Context, x: np.ndarray) -> np.ndarray:
-    with torch.inference_mode():
-        out = ctx.model.module(torch.from_numpy(x).to(ctx.device))
-    return out.double().cpu().numpy()
-
-
 def check_deterministic(ctx: Context, name: str) -> CheckResult:
     """Two passes over the same batch agree, and an example alone gives what it gave in a batch."""
     repeat = _relative_gap(ctx.logits, np.asarray(ctx.model.reference_logits(ctx.x)))
     if ctx.model.module is not None:
-        first = _module_logits(ctx, ctx.x)
-        repeat = max(repeat, _relative_gap(first, _module_logits(ctx, ctx.x)))
+        first = module_logits(ctx.model, ctx.x)
+        repeat = max(repeat, _relative_gap(first, module_logits(ctx.model, ctx.x)))
     probes = range(min(BATCH_PROBES, ctx.n))
     alone = np.concatenate([ctx.model.reference_logits(ctx.x[i : i + 1]) for i in probes])
     batch_gap = _relative_gap(ctx.logits[: len(alone)], np.asarray(alone, dtype=np.float64))
