@@ -210,3 +210,21 @@ def test_closing_during_a_run_leaves_no_recovery_file(qtbot):
     window.close()
     assert not path.exists() and not find_recoverable()
     qtbot.wait(200)  # the stopped workers' last queued signals arrive
+
+
+def test_a_located_dataset_is_opened_once(monkeypatch):
+    """Relocating hashes the dataset; the sources check after it reuses that opened dataset."""
+    from inspector.gui import documents
+
+    calls = []
+
+    class Opened:
+        def __init__(self, spec):
+            self.info = type("Info", (), {"sha256": f"hash-of-{spec}"})()
+
+    monkeypatch.setattr(documents, "open_dataset", lambda spec: calls.append(spec) or Opened(spec))
+    opened: dict = {}
+    resolve = documents._opening_resolver(opened)
+    assert resolve("npz:/moved/data.npz") == "hash-of-npz:/moved/data.npz"  # the relocation
+    assert resolve("npz:/moved/data.npz") == "hash-of-npz:/moved/data.npz"  # the check after
+    assert calls == ["npz:/moved/data.npz"] and list(opened) == ["npz:/moved/data.npz"]

@@ -305,3 +305,15 @@ def test_a_failed_render_leaves_the_previous_report(evaluation, tmp_path, qapp, 
         render.render_report(build_report_data(results), out)
     assert out.read_bytes() == b"%PDF previous"
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temp file left
+
+
+def test_report_saliency_uses_the_windows_colours():
+    """The report draws |saliency| as the window and the CLI do: same scale, same colour map."""
+    from inspector.core.saliency.display import colormap, robust_scale
+    from inspector.report.gallery import saliency_image
+
+    values = np.linspace(-3.0, 3.0, 64, dtype=np.float32).reshape(8, 8)
+    image = saliency_image(values)
+    assert image.shape == (3, 8, 8)
+    expected = colormap(np.abs(values) / robust_scale(np.abs(values)), signed=False) / 255.0
+    np.testing.assert_allclose(np.moveaxis(image, 0, -1), expected, atol=1e-6)

@@ -33,7 +33,7 @@ from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
 from inspector.gui.colors import STATUS_COLORS, STATUS_LABELS, model_color
-from inspector.gui.images import perturbation_image, to_pixmap
+from inspector.gui.images import format_factor, perturbation_image, to_pixmap
 from inspector.gui.saliency_view import (
     ColorBar,
     SaliencyControls,
@@ -415,10 +415,6 @@ def _eps_text(eps: float) -> str:
     return f"ε{NBSP}={NBSP}{format_eps(eps)}"
 
 
-def _format_factor(factor: float) -> str:
-    return f"{factor:.0f}" if factor >= 10 else f"{factor:.2g}"
-
-
 def _adversarial_note(sweep: ModelSweep, position: int, eps: float) -> str:
     """Where the shown point comes from (a flip found at a smaller ε is kept at larger ε)."""
     if not sweep.clean_correct[position]:
@@ -719,7 +715,7 @@ class ModelColumn(QObject):
         size = f"max{NBSP}|{WJ}δ{WJ}| ={NBSP}{peak:.2g}"  # no break at a "|"
         if norm == "l2":
             size += f"<br>‖δ‖₂{NBSP}={NBSP}{float(np.linalg.norm(delta)):.2g}"
-        amplified = f"δ{NBSP}×{_format_factor(factor)}"
+        amplified = f"δ{NBSP}×{format_factor(factor)}"
         self.perturbation.show_image(image, f"pertur{SHY}bation<br>{amplified}<br>{_grey(size)}")
 
     def _show_probs(self, sweep: ModelSweep, position: int, k: int, names: tuple[str, ...]) -> None:

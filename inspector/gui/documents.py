@@ -45,7 +45,6 @@ def _with_suffix(path: str, suffix: str) -> str:
 class Documents(QObject):
     """Save/open audits, export tables and reports, autosave runs, offer recovery."""
 
-    opened = Signal(object)  # Audit, after it is shown
     saved = Signal(str)  # path
     sourcesChecked = Signal(object)  # list[SourceStatus]
     exported = Signal(str)  # path of a CSV, JSON or PDF written
@@ -184,17 +183,15 @@ class Documents(QObject):
             self.window.set_document_title(name)
             if not recovered:
                 self.window.remember_audit(path)
-            self.opened.emit(audit)
             self.check_sources(audit)
 
         self._start(load_any, path, done=done, what=f"cannot open {path}")
 
-    def check_sources(self, audit: Audit) -> None:
-        opened: dict = {}  # the dataset is opened once: to hash it, then to show it
-
-        def resolve(spec: str) -> str:
-            opened[spec] = open_dataset(spec)
-            return opened[spec].info.sha256
+    def check_sources(self, audit: Audit, opened: dict | None = None) -> None:
+        """Hash the audit's files in the background, then show what matches. `opened`: datasets
+        already opened by spec (a relocation hashed it), used as they are."""
+        opened = {} if opened is None else opened
+        resolve = _opening_resolver(opened)
 
         def done(statuses: list) -> None:
             self.window.sources_checked(audit, statuses, opened)  # queues the matching files
@@ -219,14 +216,19 @@ class Documents(QObject):
         if not path:
             return
 
+        opened: dict = {}  # a located dataset is opened once: hashed here, shown after
+
         def done(moved: Audit) -> None:
             self.audit = moved
             self.window.relocated(moved)
             if self.sources_dialog is not None:
                 self.sources_dialog.close()
-            self.check_sources(moved)
+            self.check_sources(moved, opened)
 
-        self._start(relocate, audit, kind, name, path, done=done, what=f"cannot use {path}")
+        self._start(
+            relocate, audit, kind, name, path, _opening_resolver(opened),
+            done=done, what=f"cannot use {path}",
+        )  # fmt: skip
 
     # -- exports --------------------------------------------------------------------------
 
@@ -386,3 +388,14 @@ class SourcesDialog(QDialog):
         close.rejected.connect(self.reject)
         layout.addWidget(close)
         self.resize(760, 120 + 40 * len(statuses))
+
+
+def _opening_resolver(opened: dict) -> Callable[[str], str]:
+    """A dataset spec's SHA-256, opening each spec once (kept in `opened` for showing it)."""
+
+    def resolve(spec: str) -> str:
+        if spec not in opened:
+            opened[spec] = open_dataset(spec)
+        return opened[spec].info.sha256
+
+    return resolve

@@ -119,8 +119,6 @@ class EpsBar(QWidget):
         self.slider.blockSignals(True)
         self.slider.setRange(0, FINE_STEPS if fine else len(self.view.eps) - 1)
         self.slider.setTickInterval(FINE_STEPS // 10 if fine else 1)
-        self.slider.blockSignals(False)
-        self.slider.blockSignals(True)
         self.set_eps_index(k)
         self.slider.blockSignals(False)
         self.slider.setToolTip(
@@ -138,6 +136,10 @@ class EpsBar(QWidget):
             return
         if self._fine_possible() != self.fine:
             self._set_fine(not self.fine)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """The label and the headline at the slider's ε (what a move changes)."""
         norm = NORM_SYMBOLS[self.view.threat.norm]
         self.value_label.setText(f"{norm} ε = {format_eps(self.eps_value)}")
         self.headline.setText(self._headline_html(self.eps_index))
@@ -163,7 +165,10 @@ class EpsBar(QWidget):
         return "<br>".join(parts)
 
     def _on_value(self, _position: int) -> None:
-        self.refresh()
+        # Whether fine steps are possible changes only with new results (refresh), not here:
+        # deciding it computes every model's rates from the radii.
+        if self.view is not None:
+            self._redraw()
         k = self.eps_index
         if self.fine:
             self.epsValueChanged.emit(self.eps_value)

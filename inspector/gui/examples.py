@@ -241,10 +241,6 @@ class ExamplesModel(QAbstractTableModel):
     def position(self, row: int) -> int:
         return int(self.order[row])
 
-    def dataset_index(self, position: int) -> int:
-        s = self._sweep()
-        return position if s is None else int(s.indices[position])
-
     def row_of(self, position: int) -> int | None:
         """The row showing sweep position `position`, or None when it is filtered out."""
         found = np.flatnonzero(self.order == position)

@@ -76,6 +76,11 @@ def to_pixmap(image: np.ndarray, size: int, device_pixel_ratio: float = 1.0) -> 
     return pixmap
 
 
+def format_factor(factor: float) -> str:
+    """A perturbation's amplification factor: two significant digits, never in e-notation."""
+    return f"{factor:.0f}" if factor >= 10 else f"{factor:.2g}"
+
+
 def perturbation_image(delta: np.ndarray) -> tuple[np.ndarray, float]:
     """δ as a displayable 3×H×W image in [0, 1] and the factor it was amplified by.
 

@@ -42,7 +42,6 @@ class FileLoader(QObject):
         super().__init__(parent)
         self._queue: deque[Callable[[], LoadJob]] = deque()
         self._worker: FunctionWorker | None = None
-        self.current: LoadJob | None = None
 
     @property
     def busy(self) -> bool:
@@ -66,12 +65,11 @@ class FileLoader(QObject):
 
     def _next(self) -> None:
         if not self._queue:
-            self._worker, self.current = None, None
+            self._worker = None
             self.busyChanged.emit(False)
             self.idle.emit()
             return
         job = self._queue.popleft()()
-        self.current = job
         self._worker = start_worker(
             job.open,
             returned=lambda value, job=job: self.loaded.emit(job, value),

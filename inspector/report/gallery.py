@@ -15,8 +15,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from inspector.core.report_gallery import GalleryExample
+from inspector.core.saliency.display import colormap, robust_scale
 from inspector.core.threat import format_eps
-from inspector.gui.images import perturbation_image, to_qimage
+from inspector.gui.images import format_factor, perturbation_image, to_qimage
 from inspector.report.blocks import Block
 from inspector.report.page import FAINT, INK, MUTED, RULE, Context, draw_text, font, mm, pen
 
@@ -25,14 +26,6 @@ MAX_IMAGE_MM = 22.0
 IMAGE_GAP_MM = 1.6
 CELL_GAP_MM = 6.0
 TARGET_PX = 200  # embed images at least this many pixels across (≈ 300 dpi at 17 mm)
-# Saliency: a sequential colour map (viridis stops), dark = low, yellow = high.
-VIRIDIS = (
-    np.array(
-        [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]],
-        dtype=np.float32,
-    )
-    / 255.0
-)
 
 
 def enlarged(image: QImage) -> QImage:
@@ -50,15 +43,10 @@ def enlarged(image: QImage) -> QImage:
 
 
 def saliency_image(values: np.ndarray) -> np.ndarray:
-    """|map| scaled by its 99th percentile, through the sequential map: 3×H×W in [0, 1]."""
+    """|map| on the window's absolute colour map and robust scale: 3×H×W in [0, 1]."""
     magnitude = np.abs(np.nan_to_num(np.asarray(values, dtype=np.float32)))
-    scale = float(np.percentile(magnitude, 99)) if magnitude.size else 0.0
-    level = np.clip(magnitude / scale, 0.0, 1.0) if scale > 0 else np.zeros_like(magnitude)
-    position = level * (len(VIRIDIS) - 1)
-    low = np.floor(position).astype(int).clip(0, len(VIRIDIS) - 2)
-    frac = (position - low)[..., None]
-    rgb = VIRIDIS[low] * (1 - frac) + VIRIDIS[low + 1] * frac
-    return np.moveaxis(rgb, -1, 0)
+    rgb = colormap(magnitude / robust_scale(magnitude), signed=False)
+    return np.moveaxis(rgb.astype(np.float32) / 255.0, -1, 0)
 
 
 @dataclass(frozen=True)
@@ -73,16 +61,11 @@ def boundary_panels(example: GalleryExample, with_saliency: bool) -> list[Panel]
         panels.append(Panel("adversarial", _qimage(example.adv_image)))
         if example.clean_image is not None and example.clean_image.shape == example.adv_image.shape:
             delta, factor = perturbation_image(example.adv_image - example.clean_image)
-            panels.append(Panel(f"δ ×{_factor(factor)}", _qimage(delta)))
+            panels.append(Panel(f"δ ×{format_factor(factor)}", _qimage(delta)))
     if with_saliency:
         sal = None if example.saliency is None else saliency_image(example.saliency)
         panels.append(Panel("saliency", _qimage(sal)))
     return panels
-
-
-def _factor(value: float) -> str:
-    """An amplification factor with two significant digits, never in e-notation."""
-    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
 
 
 def _qimage(array: np.ndarray | None) -> QImage | None:
