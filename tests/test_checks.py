@@ -259,3 +259,20 @@ def test_cli_prints_the_checks(linear_files, capsys):
     assert "✓ passed deterministic: Repeated forward passes" in out
     assert main([*argv, "--device", "cpu", "--no-checks"]) == 0
     assert "Sanity checks" not in capsys.readouterr().out
+
+
+def test_a_refused_torch_conversion_takes_the_gradient_checks_with_it():
+    """The sweep refuses gradients through a torch conversion that disagrees with
+    onnxruntime; the checks after it see the same model (without module), not the conversion."""
+    from types import SimpleNamespace
+
+    from inspector.core.sweep import ONNX_TOLERANCE, with_faithful_gradients
+
+    base = demo("digits_standard")
+    faithful = SimpleNamespace(onnx_max_abs_diff=ONNX_TOLERANCE / 2)
+    assert with_faithful_gradients(base, faithful) is base
+    assert with_faithful_gradients(base, SimpleNamespace(onnx_max_abs_diff=None)) is base
+    off = with_faithful_gradients(base, SimpleNamespace(onnx_max_abs_diff=10 * ONNX_TOLERANCE))
+    assert off.module is None and "disagrees with onnxruntime" in off.gradient_unavailable_reason
+    results = run_checks(off, digits(), subset(32), THREAT, None)
+    assert by_name(results, "input gradients").status == SKIPPED

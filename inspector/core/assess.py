@@ -16,7 +16,7 @@ from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import ModelResult
 from inspector.core.smoothing import SmoothingSpec, smooth_model
-from inspector.core.sweep import Progress
+from inspector.core.sweep import Progress, with_faithful_gradients
 from inspector.core.threat import ThreatModel
 
 NOISE_BATCH_FACTOR = 8  # noisy copies per forward pass = this × the attack batch size
@@ -42,7 +42,9 @@ def assess_model(
     name = model.info.name
     if checks:
         yield Progress(model_index, name, "checks", None, 0, len(CHECKS))
-        verdicts = iter_checks(model, dataset, indices, threat, result.sweep, cancel=cancel)
+        # gradient checks must not run through a conversion the sweep refused
+        checked = with_faithful_gradients(model, result.sweep)
+        verdicts = iter_checks(checked, dataset, indices, threat, result.sweep, cancel=cancel)
         for done, verdict in enumerate(verdicts, start=1):
             result.checks.append(verdict)
             yield Progress(model_index, name, "checks", None, done, len(CHECKS))

@@ -219,17 +219,18 @@ def _generator(model: LoadedModel, seed: int, eps_index: int, batch_no: int) -> 
     return gen
 
 
-def _gradient_module(model: LoadedModel, result: ModelSweep) -> tuple[torch.nn.Module | None, str]:
-    """The module to take gradients through, or None and the reason why there is none."""
-    if model.module is None:
-        return None, str(model.gradient_unavailable_reason)
+def with_faithful_gradients(model: LoadedModel, result: ModelSweep) -> LoadedModel:
+    """The model as gradient work may use it: without its module when the sweep's clean pass
+    found the torch conversion disagreeing with onnxruntime. The one place that decides it,
+    for the attacks and for the checks run after them."""
     diff = result.onnx_max_abs_diff
-    if diff is not None and diff > ONNX_TOLERANCE:
-        return None, (
-            f"its torch conversion disagrees with onnxruntime (largest relative logit "
-            f"difference {diff:.2g})"
-        )
-    return model.module, ""
+    if model.module is None or diff is None or diff <= ONNX_TOLERANCE:
+        return model
+    reason = (
+        f"its torch conversion disagrees with onnxruntime (largest relative logit "
+        f"difference {diff:.2g})"
+    )
+    return replace(model, module=None, gradient_unavailable_reason=reason)
 
 
 def _reference_forward(model: LoadedModel):
@@ -247,7 +248,8 @@ class _AdversarialPass:
     """
 
     def __init__(self, model: LoadedModel, threat: ThreatModel, result: ModelSweep) -> None:
-        module, reason = _gradient_module(model, result)
+        model = with_faithful_gradients(model, result)
+        module, reason = model.module, str(model.gradient_unavailable_reason)
         runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
         if module is None and not runs_without:
             raise InspectorError(
