@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from inspector import __version__
-from inspector.core.atomic import atomic_open, remove_stale_temps
+from inspector.core.atomic import atomic_open
 from inspector.core.audit_arrays import (
     ARRAY_FIELDS,
     ArraysDamaged,
@@ -167,7 +167,6 @@ def save_audit(
     header = _json_bytes(_header(audit, saved, autosave))
     results = results_json_bytes(audit.results)
     arrays = _arrays(audit.results)
-    remove_stale_temps(path.parent if str(path.parent) else ".", path.name)
     with (
         atomic_open(path, "wb") as handle,
         zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive,
@@ -326,13 +325,17 @@ def load_any(path: str | Path) -> Audit:
 
 
 def check_sources(
-    audit: Audit, dataset_resolver: DatasetResolver | None = None
+    audit: Audit,
+    dataset_resolver: DatasetResolver | None = None,
+    folder: str | Path | None = None,
+    confirmed: frozenset[str] = frozenset(),
 ) -> list[SourceStatus]:
-    """Each model file, then the dataset: "ok", "changed" or "missing" (results stay usable).
+    """Each model file, then the dataset: "ok", "changed", "missing", "not checked" (outside
+    `folder`, the audit's own, and not in `confirmed`) or "refused"; results stay usable.
 
     `dataset_resolver(spec) -> sha256` replaces opening the dataset (e.g. one already open).
     """
-    return check_results_sources(audit.results, dataset_resolver)
+    return check_results_sources(audit.results, dataset_resolver, folder, confirmed)
 
 
 def relocate(

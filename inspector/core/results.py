@@ -49,10 +49,12 @@ class EvaluationResults:
     models: list[ModelResult]
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     environment: dict[str, Any] = field(default_factory=dict)
+    # a run stopped before every model was evaluated (each finished sweep may be complete)
+    incomplete: bool = False
 
     @property
     def partial(self) -> bool:
-        return any(m.sweep.partial for m in self.models)
+        return self.incomplete or any(m.sweep.partial for m in self.models)
 
 
 def library_versions() -> dict[str, str]:
@@ -207,8 +209,10 @@ def results_from_json(data: dict[str, Any], source: str = "results") -> Evaluati
         models = [_model_from_json(m, threat.eps) for m in data["models"]]
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InspectorError(f"{source} is damaged ({exc!r}); re-run the evaluation") from None
+    environment = dict(data.get("environment", {}))
+    incomplete = data.get("partial") is True  # a cancelled run stays marked partial
     return EvaluationResults(
-        threat, dataset, models, data.get("created", ""), dict(data.get("environment", {}))
+        threat, dataset, models, data.get("created", ""), environment, incomplete=incomplete
     )
 
 
