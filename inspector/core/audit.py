@@ -44,7 +44,12 @@ from inspector.core.results import (
     results_from_json,
     results_to_json,
 )
-from inspector.core.results_check import MAX_RESULTS_BYTES, FieldError, check_free_json
+from inspector.core.results_check import (
+    MAX_DESCRIPTION,
+    MAX_RESULTS_BYTES,
+    FieldError,
+    check_free_json,
+)
 from inspector.core.safe_files import Refused, regular_file_size
 from inspector.core.sources import (
     DatasetResolver,
@@ -264,7 +269,7 @@ def _check_header(header: dict[str, Any], path: Path) -> None:
     if version != VERSION:
         raise _damaged(path, AUDIT_JSON, ValueError(f"unknown version {str(version)[:40]!r}"))
     try:
-        check_free_json(header, AUDIT_JSON, depth=8)
+        check_free_json(header, AUDIT_JSON, depth=8, text_limit=MAX_DESCRIPTION)
     except FieldError as exc:  # a string, a dict or the nesting out of bounds
         raise _damaged(path, AUDIT_JSON, exc) from None
 

@@ -21,6 +21,7 @@ MAX_RESULTS_BYTES = 128 << 20  # a results file of 50,000 examples × 100 ε is 
 MAX_DEPTH = 16  # the format nests 7 levels; free fields (checks, smoothing) a few more
 MAX_TEXT = 4096  # any string: names, paths, descriptions, explanations
 MAX_EPS = 1000  # ε grid points
+MAX_DESCRIPTION = 32 * MAX_EPS + 1024  # the threat model's one line lists every ε
 MAX_EXAMPLES = 1_000_000
 MAX_CELLS = 20_000_000  # examples × ε values of one model
 MAX_MODELS = 100
@@ -61,7 +62,9 @@ def _one_line(exc: BaseException) -> str:
 # --- generic bounds -------------------------------------------------------------------------
 
 
-def check_free_json(value: Any, where: str, depth: int = MAX_DEPTH) -> None:
+def check_free_json(
+    value: Any, where: str, depth: int = MAX_DEPTH, text_limit: int = MAX_TEXT
+) -> None:
     """Any JSON value: depth, string lengths and dict sizes bounded, numbers finite."""
     stack = [(value, where, 0)]
     while stack:
@@ -69,7 +72,7 @@ def check_free_json(value: Any, where: str, depth: int = MAX_DEPTH) -> None:
         if level > depth:
             _fail(path, f"is nested more than {depth} levels deep")
         if isinstance(item, str):
-            _text(item, path)
+            _text(item, path, text_limit)
         elif isinstance(item, float) and not math.isfinite(item):
             _fail(path, "is not a finite number")
         elif isinstance(item, dict):
@@ -195,7 +198,7 @@ def _threat(data: Any) -> tuple[float, ...]:
     if t.get("num_examples") is not None:
         _int(t["num_examples"], "threat_model.num_examples", 0, MAX_EXAMPLES)
     check_free_json(t.get("eps_labels"), "threat_model.eps_labels")
-    _text(t.get("description"), "threat_model.description", optional=True)
+    _text(t.get("description"), "threat_model.description", MAX_DESCRIPTION, optional=True)
     return eps
 
 
