@@ -143,14 +143,28 @@ def _short(value: int) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+def _all_ints(values: list, high: int) -> bool:
+    """The fast path: every value an int (never a bool) in [0, high]."""
+    return all(type(v) is int and 0 <= v <= high for v in values)
+
+
+def _all_numbers(values: list, high: float) -> bool:
+    """The fast path: every value a number in [0, high] (NaN fails the comparison)."""
+    return all((type(v) is float or type(v) is int) and 0.0 <= v <= high for v in values)
+
+
 def _ints(values: Any, where: str, length: int, high: int) -> None:
-    for i, v in enumerate(_list(values, where, length)):
-        _int(v, f"{where}[{i}]", 0, high)
+    values = _list(values, where, length)
+    if not _all_ints(values, high):
+        for i, v in enumerate(values):  # slow path: name the first bad one
+            _int(v, f"{where}[{i}]", 0, high)
 
 
 def _rates(values: Any, where: str, length: int) -> None:
-    for i, v in enumerate(_list(values, where, length)):
-        _number(v, f"{where}[{i}]", 0.0, 1.0)
+    values = _list(values, where, length)
+    if not _all_numbers(values, 1.0):
+        for i, v in enumerate(values):
+            _number(v, f"{where}[{i}]", 0.0, 1.0)
 
 
 def _radii(values: Any, where: str, length: int) -> None:
@@ -244,7 +258,10 @@ def _curve(data: Any, where: str, eps: tuple[float, ...]) -> int:
 
 def _breaking(values: Any, where: str, n: int, eps: tuple[float, ...]) -> None:
     grid = set(eps)
-    for i, v in enumerate(_list(values, where, n)):
+    values = _list(values, where, n)
+    if all(v is None or (type(v) is float and v in grid) for v in values):
+        return
+    for i, v in enumerate(values):
         if v is not None and _number(v, f"{where}[{i}]", 0.0, eps[-1]) not in grid:
             _fail(f"{where}[{i}]", f"is {v:g}, not an ε of the grid")
 
@@ -252,12 +269,10 @@ def _breaking(values: Any, where: str, n: int, eps: tuple[float, ...]) -> None:
 def _matrix(values: Any, where: str, n: int, k: int, high: int | None) -> None:
     """n rows of k class indices (high: the class count) or of confidences (high None)."""
     for i, row in enumerate(_list(values, where, n)):
-        cells = _list(row, f"{where}[{i}]", k)
-        for j, v in enumerate(cells):
-            if high is None:
-                _number(v, f"{where}[{i}][{j}]", 0.0, 1.0)
-            else:
-                _int(v, f"{where}[{i}][{j}]", 0, high - 1)
+        if high is None:
+            _rates(row, f"{where}[{i}]", k)
+        else:
+            _ints(row, f"{where}[{i}]", k, high - 1)
 
 
 def _examples(data: Any, where: str, eps: tuple[float, ...], size: int, classes: tuple[int, int]):
