@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from typing import Any
 
 from inspector.core.errors import InspectorError
@@ -78,7 +79,7 @@ def check_free_json(
         elif isinstance(item, dict):
             if len(item) > MAX_ENTRIES:
                 _fail(path, f"has {len(item):,} entries (at most {MAX_ENTRIES:,})")
-            stack.extend((v, f"{path}.{_text(k, path)}", level + 1) for k, v in item.items())
+            stack.extend((v, f"{path}.{_key(k, path)}", level + 1) for k, v in item.items())
         elif isinstance(item, list):
             stack.extend((v, f"{path}[{i}]", level + 1) for i, v in enumerate(item))
         elif item is not None and not isinstance(item, (bool, int, float)):
@@ -93,6 +94,29 @@ def _text(value: Any, where: str, limit: int = MAX_TEXT, optional: bool = False)
     if len(value) > limit:
         _fail(where, f"is {len(value):,} characters long (at most {limit:,})")
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _line(value: Any, where: str, limit: int = MAX_TEXT) -> str:
+    """A name, path or hash: text on one line (names reach messages, tables and titles)."""
+    _text(value, where, limit)
+    if _CONTROL.search(value):
+        _fail(where, "holds control characters (line breaks, escapes)")
+    return value
+
+
+def _key(key: Any, where: str) -> str:
+    """A dict key as a message shows it: short, one line, quoted when not plain."""
+    _text(key, where)
+    plain = re.fullmatch(r"[\w.@+-]{1,40}", key) is not None
+    return key if plain else json.dumps(key)[:40]
+
+
+def _brief(value: Any) -> str:
+    """Any value in a message: one line, at most 40 characters."""
+    return json.dumps(value, default=str)[:40] if not isinstance(value, float) else f"{value:g}"
 
 
 def _kind(value: Any) -> str:
@@ -176,7 +200,7 @@ def _radii(values: Any, where: str, length: int) -> None:
 
 
 def _texts(values: Any, where: str, most: int, limit: int = MAX_TEXT) -> list[str]:
-    return [_text(v, f"{where}[{i}]", limit) for i, v in enumerate(_list(values, where, most=most))]
+    return [_line(v, f"{where}[{i}]", limit) for i, v in enumerate(_list(values, where, most=most))]
 
 
 def _shape(value: Any, where: str) -> None:
@@ -219,7 +243,7 @@ def _threat(data: Any) -> tuple[float, ...]:
 def _dataset(data: Any) -> tuple[int, int]:
     d = _dict(data, "dataset")
     for key in ("spec", "kind", "sha256"):
-        _text(d.get(key), f"dataset.{key}")
+        _line(d.get(key), f"dataset.{key}")
     _shape(d.get("shape"), "dataset.shape")
     classes = _texts(d.get("class_names"), "dataset.class_names", MAX_CLASSES, 256)
     size = _int(d.get("size"), "dataset.size", 0)
@@ -229,7 +253,7 @@ def _dataset(data: Any) -> tuple[int, int]:
 def _model_info(data: Any, where: str) -> int:
     info = _dict(data, where)
     for key in ("name", "path", "sha256", "backend", "device"):
-        _text(info.get(key), f"{where}.{key}")
+        _line(info.get(key), f"{where}.{key}")
     _text(info.get("description"), f"{where}.description", optional=True)
     _shape(info.get("input_shape"), f"{where}.input_shape")
     classes = _texts(info.get("class_names"), f"{where}.class_names", MAX_CLASSES, 256)
@@ -249,7 +273,8 @@ def _curve(data: Any, where: str, eps: tuple[float, ...]) -> int:
     for j, point in enumerate(points):
         p = _dict(point, f"{where}[{j}]")
         if p.get("eps") != eps[j]:
-            _fail(f"{where}[{j}].eps", f"is {p.get('eps')!r}, expected ε = {eps[j]:g} of the grid")
+            found = _brief(p.get("eps"))
+            _fail(f"{where}[{j}].eps", f"is {found}, expected ε = {eps[j]:g} of the grid")
         for key, value in p.items():
             if key != "eps":
                 _number(value, f"{where}[{j}].{key}", -SLACK, 1.0 + SLACK)
@@ -293,14 +318,14 @@ def _examples(data: Any, where: str, eps: tuple[float, ...], size: int, classes:
     _radii(ex.get("min_norm_radius"), f"{where}.min_norm_radius", n)
     if ex.get("broken_by") is not None:
         for i, v in enumerate(_list(ex["broken_by"], f"{where}.broken_by", n)):
-            _text(v, f"{where}.broken_by[{i}]", 64)
+            _line(v, f"{where}.broken_by[{i}]", 64)
     return n
 
 
 def _model(data: Any, i: int, eps: tuple[float, ...], size: int, labels: int) -> int:
     where = f"models[{i}]"
     m = _dict(data, where)
-    _text(m.get("name"), f"{where}.name")
+    _line(m.get("name"), f"{where}.name")
     preds = _model_info(m.get("model"), f"{where}.model")
     _number(m.get("clean_accuracy"), f"{where}.clean_accuracy", -SLACK, 1 + SLACK, optional=True)
     _curve(m.get("curve"), f"{where}.curve", eps)
@@ -315,11 +340,11 @@ def _model(data: Any, i: int, eps: tuple[float, ...], size: int, labels: int) ->
     _text(m.get("attack_note"), f"{where}.attack_note", optional=True)
     timings = _dict(m.get("timings", {}), f"{where}.timings")
     for key, value in timings.items():
-        _number(value, f"{where}.timings.{_text(key, f'{where}.timings')}", 0.0)
+        _number(value, f"{where}.timings.{_key(key, f'{where}.timings')}", 0.0)
     for j, c in enumerate(_list(m.get("checks") or [], f"{where}.checks", most=100)):
         c = _dict(c, f"{where}.checks[{j}]")
         for key in ("name", "status"):
-            _text(c.get(key), f"{where}.checks[{j}].{key}", 256)
+            _line(c.get(key), f"{where}.checks[{j}].{key}", 256)
         check_free_json(c, f"{where}.checks[{j}]", depth=6)
     if m.get("smoothing") is not None:
         check_free_json(_dict(m["smoothing"], f"{where}.smoothing"), f"{where}.smoothing", 8)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from inspector.core.data import open_dataset
 from inspector.core.data.base import DatasetInfo
-from inspector.core.data.builtin import is_builtin
+from inspector.core.data.builtin import is_builtin, parse_tsipras_spec
 from inspector.core.data.files import SPLITS, split_spec
 from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
@@ -33,6 +33,7 @@ KINDS = ("model", "dataset")
 OK, CHANGED, MISSING = "ok", "changed", "missing"
 NOT_CHECKED, REFUSED = "not checked", "refused"  # outside the audit's folder; never readable
 OUTSIDE = "not checked: outside the audit's folder"
+MAX_GENERATED = 200_000  # examples of a built-in generated dataset opened without asking
 MULTI_FILE_NOTE = "sha256 is over the sha256 of each of: "  # written by models/loading.py
 
 DatasetResolver = Callable[[str], str]  # dataset spec -> its SHA-256 (InspectorError if unreadable)
@@ -125,6 +126,21 @@ def _dataset_path(spec: str) -> Path | None:
     return None if is_builtin(spec) else split_spec(spec)[0]
 
 
+def _builtin_refusal(spec: str) -> str | None:
+    """A generated dataset is built without asking only up to a sane size (the spec is the
+    audit's: `tsipras:n=10000000000` would fill the memory)."""
+    name, _, rest = spec.partition(":")
+    if name.strip().lower() != "tsipras":
+        return None
+    try:
+        n = parse_tsipras_spec(rest).n
+    except InspectorError as exc:
+        return str(exc)
+    if n > MAX_GENERATED:
+        return f"{spec[:80]} asks for {n:,} generated examples (at most {MAX_GENERATED:,})"
+    return None
+
+
 def _dataset_refusal(path: Path) -> str | None:
     """Why a dataset path is never opened (None: it may be)."""
     if system_path(path):
@@ -152,6 +168,9 @@ def dataset_status(
     def status(state: str, message: str) -> SourceStatus:
         return SourceStatus("dataset", info.spec, shown, info.sha256, state, message)
 
+    refusal = _builtin_refusal(info.spec) if path is None else None
+    if refusal is not None:
+        return status(REFUSED, f"dataset not opened: {refusal}")
     if path is not None:
         refusal = _dataset_refusal(path)
         if refusal is not None:

@@ -255,3 +255,16 @@ def test_hashing_is_bounded_in_size(genuine, tmp_path, monkeypatch):
     assert time.monotonic() - start < 1.0
     assert statuses[0].status == "refused" and "MiB allowed" in statuses[0].message
     assert safe_files.MAX_HASH_BYTES < 20 << 30
+
+
+def test_a_huge_generated_dataset_is_not_built_unasked(genuine):
+    from dataclasses import replace
+
+    from inspector.core.audit import Audit
+
+    spec = "tsipras:n=10000000000,p=0.9"
+    results = replace(genuine[0], dataset=replace(genuine[0].dataset, spec=spec))
+    start = time.monotonic()
+    status = check_sources(Audit(results))[-1]
+    assert time.monotonic() - start < 1.0
+    assert status.status == "refused" and "10,000,000,000 generated examples" in status.message

@@ -103,6 +103,14 @@ CASES = {
         "description",
     ),
     "labels a string": (lambda d: _ex(d, "label", "0123"), "label"),
+    "a name with a line break": (
+        lambda d: d["models"][0].__setitem__("name", "evil\nrobustness-inspector: ok"),
+        "models[0].name holds control characters",
+    ),
+    "a timing key with a line break": (
+        lambda d: d["models"][0]["timings"].__setitem__("a\nb", -1.0),
+        'models[0].timings."a\\nb"',
+    ),
     "dataset size a float": (lambda d: d["dataset"].__setitem__("size", 3.5), "dataset.size"),
 }
 
