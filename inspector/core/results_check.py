@@ -322,6 +322,32 @@ def _examples(data: Any, where: str, eps: tuple[float, ...], size: int, classes:
     return n
 
 
+def _smoothing(data: Any, where: str) -> None:
+    """A randomized smoothing record: bounded JSON whose lists are all records or all scalars,
+    its norm a name and its curve (radius, certified accuracy) points in range."""
+    block = _dict(data, where)
+    check_free_json(block, where, 4)
+    for key, value in block.items():
+        if isinstance(value, list) and value:
+            records = [isinstance(v, dict) for v in value]
+            if any(records) and not all(records):
+                _fail(f"{where}.{_key(key, where)}", "mixes records and plain values")
+        elif isinstance(value, dict) and any(isinstance(v, (dict, list)) for v in value.values()):
+            _fail(f"{where}.{_key(key, where)}", "must hold plain values only")
+    if "norm" in block:
+        _line(block["norm"], f"{where}.norm", 16)
+    _text(block.get("description"), f"{where}.description", optional=True)
+    for j, point in enumerate(_list(block.get("curve", []), f"{where}.curve", most=2 * MAX_EPS)):
+        point = _dict(point, f"{where}.curve[{j}]")
+        _number(point.get("radius"), f"{where}.curve[{j}].radius", 0.0)
+        _number(
+            point.get("certified_accuracy"),
+            f"{where}.curve[{j}].certified_accuracy",
+            -SLACK,
+            1 + SLACK,
+        )
+
+
 def _model(data: Any, i: int, eps: tuple[float, ...], size: int, labels: int) -> int:
     where = f"models[{i}]"
     m = _dict(data, where)
@@ -347,7 +373,7 @@ def _model(data: Any, i: int, eps: tuple[float, ...], size: int, labels: int) ->
             _line(c.get(key), f"{where}.checks[{j}].{key}", 256)
         check_free_json(c, f"{where}.checks[{j}]", depth=6)
     if m.get("smoothing") is not None:
-        check_free_json(_dict(m["smoothing"], f"{where}.smoothing"), f"{where}.smoothing", 8)
+        _smoothing(m["smoothing"], f"{where}.smoothing")
     for key in ("certificate",):
         _text(m.get(key), f"{where}.{key}", optional=True)
     return _examples(m.get("examples"), f"{where}.examples", eps, size, (labels, preds))

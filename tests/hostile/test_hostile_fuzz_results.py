@@ -116,10 +116,12 @@ JSON_VALUES = st.one_of(
 
 def test_results_with_a_field_replaced_raise_only_inspector_errors(genuine_files):
     """Any one field replaced by any JSON value: refused by the validator, or loaded and
-    then usable by what reads results (the view, the CSV rows, the summary)."""
+    then usable by what reads results (the view, the CSV rows, the summary, the report's
+    data)."""
     import json
 
     from inspector.core.export import per_example_rows, summary_to_json
+    from inspector.core.report_data import build_report_data
     from inspector.core.view import ResultsView
 
     files, folder = genuine_files
@@ -141,8 +143,11 @@ def test_results_with_a_field_replaced_raise_only_inspector_errors(genuine_files
         except InspectorError as exc:
             assert "\n" not in str(exc)
             return
-        ResultsView.from_results(results)
+        view = ResultsView.from_results(results)
+        for i in range(len(results.models)):
+            view.certified(i)
         list(per_example_rows(results))
         json.dumps(summary_to_json(results), allow_nan=False)
+        build_report_data(results)
 
     check()

@@ -103,6 +103,14 @@ CASES = {
         "description",
     ),
     "labels a string": (lambda d: _ex(d, "label", "0123"), "label"),
+    "smoothing curve of numbers": (
+        lambda d: d["models"][0].__setitem__("smoothing", {"norm": "l2", "curve": [1, 2]}),
+        "models[0].smoothing.curve[0] must be a JSON object",
+    ),
+    "smoothing norm a list": (
+        lambda d: d["models"][0].__setitem__("smoothing", {"norm": ["l2"], "curve": []}),
+        "models[0].smoothing.norm must be text",
+    ),
     "a name with a line break": (
         lambda d: d["models"][0].__setitem__("name", "evil\nrobustness-inspector: ok"),
         "models[0].name holds control characters",
