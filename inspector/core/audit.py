@@ -66,7 +66,9 @@ MEMBERS = (AUDIT_JSON, RESULTS_JSON, ARRAYS_NPZ)
 MAX_AUDIT_BYTES = 64 << 30  # the whole .riaudit (adversarial images of a large run)
 MAX_HEADER_BYTES = 1 << 20  # audit.json: sources, view and a summary
 MAX_MEMBERS = 16  # three are written; a few more are tolerated, thousands are not
-_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError)
+# RuntimeError: an encrypted member; NotImplementedError: an unknown compression method
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError,
+           RuntimeError, NotImplementedError)  # fmt: skip
 
 __all__ = [
     "FORMAT",

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/etc")
-MAX_HASH_BYTES = 16 << 30  # a model or dataset file hashed without asking: 16 GiB at most
+MAX_HASH_BYTES = 8 << 30  # the largest model or data file hashed or opened: 8 GiB
 
 
 class Refused(Exception):

@@ -268,3 +268,25 @@ def test_a_huge_generated_dataset_is_not_built_unasked(genuine):
     status = check_sources(Audit(results))[-1]
     assert time.monotonic() - start < 1.0
     assert status.status == "refused" and "10,000,000,000 generated examples" in status.message
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "words"), [(8, 1, "encrypted"), (10, 99, "not supported")]
+)
+def test_encrypted_or_unknown_compression_members_are_refused(
+    genuine, tmp_path, offset, value, words
+):
+    """Central directory flags: bit 0 (encrypted), or compression method 99."""
+    import struct
+
+    for member in ("results.json", "arrays.npz", "audit.json"):
+        raw = bytearray(genuine[1].read_bytes())
+        at = raw.rfind(b"PK\x01\x02")
+        while at >= 0:
+            length = struct.unpack_from("<H", raw, at + 28)[0]
+            if bytes(raw[at + 46 : at + 46 + length]) == member.encode():
+                struct.pack_into("<H", raw, at + offset, value)
+            at = raw.rfind(b"PK\x01\x02", 0, at)
+        path = tmp_path / f"{member}.riaudit"
+        path.write_bytes(bytes(raw))
+        _refused(path, member, words)
