@@ -66,6 +66,7 @@ MEMBERS = (AUDIT_JSON, RESULTS_JSON, ARRAYS_NPZ)
 MAX_AUDIT_BYTES = 64 << 30  # the whole .riaudit (adversarial images of a large run)
 MAX_HEADER_BYTES = 1 << 20  # audit.json: sources, view and a summary
 MAX_MEMBERS = 16  # three are written; a few more are tolerated, thousands are not
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024  # central directory: names are short
 # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError,
            RuntimeError, NotImplementedError)  # fmt: skip
@@ -207,6 +208,7 @@ def _open_archive(path: Path) -> zipfile.ZipFile:
             f"{path} is not a Robustness Inspector audit (not a zip archive); "
             f"open a {SUFFIX} file saved by the inspector"
         )
+    _check_directory(path)
     try:
         archive = zipfile.ZipFile(path)
     except _DAMAGE as exc:
@@ -216,6 +218,22 @@ def _open_archive(path: Path) -> zipfile.ZipFile:
         archive.close()
         raise _damaged(path, "archive", ValueError(f"{count:,} members, at most {MAX_MEMBERS}"))
     return archive
+
+
+def _check_directory(path: Path) -> None:
+    """The central directory's own claims, before zipfile reads every entry into memory."""
+    try:
+        with open(path, "rb") as handle:
+            end = zipfile._EndRecData(handle)  # the end record zipfile itself reads first
+    except OSError as exc:
+        raise _damaged(path, "archive", exc) from None
+    if end is None:
+        raise _damaged(path, "archive", ValueError("no end of central directory"))
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
+        raise _damaged(
+            path, "archive", ValueError(f"{entries:,} members in a {size:,}-byte directory")
+        )
 
 
 def _require(archive: zipfile.ZipFile, path: Path, member: str) -> zipfile.ZipInfo:
