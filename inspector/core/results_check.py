@@ -374,8 +374,7 @@ def _model(data: Any, i: int, eps: tuple[float, ...], size: int, labels: int) ->
         check_free_json(c, f"{where}.checks[{j}]", depth=6)
     if m.get("smoothing") is not None:
         _smoothing(m["smoothing"], f"{where}.smoothing")
-    for key in ("certificate",):
-        _text(m.get(key), f"{where}.{key}", optional=True)
+    _text(m.get("certificate"), f"{where}.certificate", optional=True)
     return _examples(m.get("examples"), f"{where}.examples", eps, size, (labels, preds))
 
 
