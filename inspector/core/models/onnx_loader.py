@@ -25,6 +25,14 @@ from inspector.core.models.common import (
     unreadable,
 )
 from inspector.core.models.metadata import ModelMetadata, from_onnx_props
+from inspector.core.models.onnx_files import (
+    MAX_ONNX_BYTES,
+    check_model_size,
+    external_files,
+    external_pieces,
+    read_external_data,
+)
+from inspector.core.models.onnx_graphs import refuse_custom_operators
 
 _ORT_DTYPES = {
     "tensor(float)": np.float32,
@@ -39,7 +47,7 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
     dims = _image_input_dims(path, model)
     fixed = dims[0] if isinstance(dims[0], int) else None
     raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
-    session = _open_session(path, device, raw)
+    session = _open_session(path, _session_source(path, model), device, raw)
     raw.run_numpy = _session_runner(path, session, fixed)
     props = {p.key: p.value for p in model.metadata_props}
     prop_metadata, prop_notes = from_onnx_props(props)
@@ -54,33 +62,26 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
 
 
 def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
-    """Load and check the model, with its external weight files (hashed with it)."""
-    import onnx
-    from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+    """Parse, refuse foreign operators, check every external reference, then read the weights.
 
+    Nothing outside the .onnx is opened before `external_pieces` has checked it, and only
+    the checked byte ranges are read (by us, not by onnx), whatever the onnx version.
+    """
+    import onnx
+
+    check_model_size(path)
     try:
         model = onnx.load(str(path), load_external_data=False)
-        locations = {
-            entry.value
-            for tensor in _all_initializers(model)
-            if uses_external_data(tensor)
-            for entry in tensor.external_data
-            if entry.key == "location"
-        }
-        onnx.checker.check_model(str(path))
-        load_external_data_for_model(model, str(path.parent))
     except Exception as exc:
         raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
-    return model, [path.parent / location for location in sorted(locations)]
-
-
-def _all_initializers(model) -> list:  # -> list[onnx.TensorProto]
-    """Top-level initializers and Constant tensors: where exporters put external weights."""
-    tensors = list(model.graph.initializer)
-    for node in model.graph.node:
-        for attribute in node.attribute:
-            tensors.extend([attribute.t] if attribute.HasField("t") else attribute.tensors)
-    return tensors
+    refuse_custom_operators(path, model)
+    pieces = external_pieces(path, model)
+    try:
+        onnx.checker.check_model(str(path))
+    except Exception as exc:
+        raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
+    read_external_data(pieces)
+    return model, external_files(pieces)
 
 
 def _image_input_dims(path: Path, model) -> list[int | str | None]:
@@ -124,7 +125,18 @@ def session_options():
     return options
 
 
-def _open_session(path: Path, device: torch.device, raw: RawModel):
+def _session_source(path: Path, model) -> bytes | str:
+    """The checked in-memory model, so onnxruntime opens no file of its own.
+
+    Past protobuf's 2 GiB the bytes cannot be made; onnxruntime then reads the same file
+    and the external ranges `external_pieces` has already checked.
+    """
+    if model.ByteSize() < MAX_ONNX_BYTES:
+        return model.SerializeToString()
+    return str(path)
+
+
+def _open_session(path: Path, source: bytes | str, device: torch.device, raw: RawModel):
     """An InferenceSession on the device; records the providers actually granted."""
     import onnxruntime
 
@@ -134,7 +146,7 @@ def _open_session(path: Path, device: torch.device, raw: RawModel):
     ]
     try:
         session = onnxruntime.InferenceSession(
-            str(path),
+            source,
             sess_options=session_options(),
             providers=providers,
             provider_options=options,
