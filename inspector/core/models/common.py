@@ -40,6 +40,35 @@ class RawModel:
     extra_files: list[Path] = field(default_factory=list)  # e.g. ONNX external weights
 
 
+class ModelOutputError(InspectorError):
+    """The model returned something other than a float tensor; the loader adds its name."""
+
+
+def logits_array(output: object) -> np.ndarray:
+    """A forward's output as float32 numpy, refusing what cannot be logits (ints, tuples).
+
+    Casting first would hide an integer "classifier" (argmax labels, quantised scores)
+    whose margins and gradients mean nothing, so the dtype is checked before the cast.
+    """
+    if isinstance(output, torch.Tensor):
+        if not output.is_floating_point():
+            raise ModelOutputError(
+                f"the model returns {str(output.dtype).removeprefix('torch.')} values; "
+                "floating-point logits are expected"
+            )
+        return output.detach().float().cpu().numpy()
+    if isinstance(output, np.ndarray):
+        if not np.issubdtype(output.dtype, np.floating):
+            raise ModelOutputError(
+                f"the model returns {output.dtype} values; floating-point logits are expected"
+            )
+        return output.astype(np.float32, copy=False)
+    raise ModelOutputError(
+        f"the model returns a {type(output).__name__}, not a tensor; one tensor of logits "
+        "[N, num_classes] is expected"
+    )
+
+
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception as "Type: first line", short enough for a one-line user message."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -119,7 +148,7 @@ def torch_reference(
     def forward(part: np.ndarray) -> np.ndarray:
         tensor = torch.from_numpy(np.ascontiguousarray(part)).to(device)
         with torch.inference_mode():
-            return module(tensor).float().cpu().numpy()
+            return logits_array(module(tensor))
 
     def reference_logits(x: np.ndarray) -> np.ndarray:
         return run_chunked(forward, np.asarray(x, dtype=np.float32), chunk, pad=False)

@@ -20,6 +20,7 @@ from inspector.core.models.common import (
     FixedBatch,
     RawModel,
     freeze,
+    logits_array,
     one_line,
     run_chunked,
     unreadable,
@@ -172,7 +173,7 @@ def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndar
 
     def forward(part: np.ndarray) -> np.ndarray:
         result = session.run([output_name], {model_input.name: part.astype(dtype, copy=False)})
-        return np.asarray(result[0], dtype=np.float32)
+        return logits_array(result[0])
 
     def run(x: np.ndarray) -> np.ndarray:
         chunk = fixed if fixed is not None else DEFAULT_CHUNK
