@@ -50,7 +50,7 @@ def check_model_size(path: Path) -> None:
     size = os.stat(path).st_size
     if size > MAX_ONNX_BYTES:
         raise InspectorError(
-            f"{path} is {size / GIB:.1f} GiB; an .onnx file can hold at most 2 GiB "
+            f"{path} is {byte_size(size)}; an .onnx file can hold at most 2 GiB "
             "(protobuf's limit): save the weights as external data next to it"
         )
 
@@ -71,8 +71,8 @@ def external_pieces(path: Path, model) -> list[ExternalPiece]:
     total = sum(piece.length for piece in pieces)
     if total > MAX_EXTERNAL_BYTES:
         raise InspectorError(
-            f"{path}: its external weights total {total / GIB:.1f} GiB, more than the "
-            f"{MAX_EXTERNAL_BYTES // GIB} GiB that can be loaded; this model is too large here"
+            f"{path}: its external weights total {byte_size(total)}, more than the "
+            f"{byte_size(MAX_EXTERNAL_BYTES)} that can be loaded; this model is too large here"
         )
     return pieces
 
@@ -90,6 +90,16 @@ def read_external_data(pieces: list[ExternalPiece]) -> None:
         tensor.raw_data = data  # type: ignore[attr-defined]
         tensor.data_location = 0  # type: ignore[attr-defined]  # TensorProto.DEFAULT
         del tensor.external_data[:]  # type: ignore[attr-defined]
+
+
+def byte_size(count: int) -> str:
+    """1536 -> "1.5 KiB": sizes in messages, readable at any scale."""
+    value, unit = float(count), "bytes"
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            break
+        value /= 1024
+    return f"{count} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
 
 
 def _entries(path: Path, tensor) -> dict[str, str]:

@@ -33,8 +33,9 @@ from inspector.core.models.onnx_files import (
     external_pieces,
     read_external_data,
 )
-from inspector.core.models.onnx_graphs import refuse_custom_operators
+from inspector.core.models.onnx_graphs import quoted, refuse_custom_operators
 
+MAX_FIXED_BATCH = 1024  # every chunk is padded to the fixed batch
 _ORT_DTYPES = {
     "tensor(float)": np.float32,
     "tensor(float16)": np.float16,
@@ -90,7 +91,7 @@ def _image_input_dims(path: Path, model) -> list[int | str | None]:
     initializers = {init.name for init in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
-        names = ", ".join(i.name for i in inputs)
+        names = ", ".join(quoted(i.name) for i in inputs[:5])
         raise InspectorError(
             f"{path} has {len(inputs)} inputs ({names}); one NCHW image input is expected"
         )
@@ -104,10 +105,22 @@ def _image_input_dims(path: Path, model) -> list[int | str | None]:
     if len(dims) != 4:
         shape = ["?" if d is None else d for d in dims]
         raise InspectorError(
-            f"{path}: input {inputs[0].name!r} has rank {len(dims)} (shape {shape}); "
+            f"{path}: input {quoted(inputs[0].name)} has rank {len(dims)} (shape {shape}); "
             "an NCHW image input (rank 4) is expected"
         )
+    _check_dims(path, dims)
     return dims
+
+
+def _check_dims(path: Path, dims: list[int | str | None]) -> None:
+    """Fixed sizes must be positive, and a fixed batch small enough to pad every chunk to."""
+    if any(isinstance(d, int) and d < 1 for d in dims):
+        raise InspectorError(f"{path}: its input shape {dims} has a size below 1")
+    if isinstance(dims[0], int) and dims[0] > MAX_FIXED_BATCH:
+        raise InspectorError(
+            f"{path}: its input has a fixed batch of {dims[0]}; at most {MAX_FIXED_BATCH} "
+            "is supported: export it with a dynamic batch"
+        )
 
 
 def session_options():
