@@ -128,7 +128,7 @@ def run_chunked(
     """Apply `forward` on slices of `chunk` rows; with `pad`, every call gets exactly `chunk`."""
     if x.shape[0] == 0:
         probe = np.zeros((chunk if pad else 1, *x.shape[1:]), dtype=x.dtype)
-        return np.asarray(forward(probe), dtype=np.float32)[:0]
+        return _rows(forward, probe)[:0]
     outputs = []
     for start in range(0, x.shape[0], chunk):
         part = x[start : start + chunk]
@@ -136,8 +136,20 @@ def run_chunked(
         if pad and real < chunk:
             padding = np.zeros((chunk - real, *part.shape[1:]), dtype=part.dtype)
             part = np.concatenate([part, padding])
-        outputs.append(np.asarray(forward(part), dtype=np.float32)[:real])
+        outputs.append(_rows(forward, part)[:real])
     return np.concatenate(outputs)
+
+
+def _rows(forward: Callable[[np.ndarray], np.ndarray], part: np.ndarray) -> np.ndarray:
+    """forward(part), which must have one row per input row (slicing would hide it if not)."""
+    out = np.asarray(forward(part), dtype=np.float32)
+    n = part.shape[0]
+    if out.ndim == 0 or out.shape[0] != n:
+        raise ModelOutputError(
+            f"the model returns shape {list(out.shape)} for a batch of {n}; logits of shape "
+            f"[{n}, num_classes] are expected (one row per image)"
+        )
+    return out
 
 
 def torch_reference(

@@ -204,8 +204,8 @@ def _probe_num_logits(
     for logits, n in ((one, 1), (two, 2)):
         if logits.ndim != 2 or logits.shape[0] != n or logits.shape[1] < 1:
             raise InspectorError(
-                f"{path.name} returns shape {list(logits.shape)} for a batch of {n}; a "
-                f"classifier returning [N, num_classes] logits (here [{n}, K]) is expected"
+                f"{path.name} returns shape {list(logits.shape)} for a batch of {n}; logits "
+                f"of shape [{n}, num_classes] are expected (one row per image)"
             )
     if one.shape[1] != two.shape[1]:
         raise InspectorError(
