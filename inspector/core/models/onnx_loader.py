@@ -182,7 +182,10 @@ def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndar
             f"{path}: input type {model_input.type} is not supported; a float image input "
             "is expected"
         )
-    output_name = session.get_outputs()[0].name
+    outputs = session.get_outputs()
+    if not outputs:
+        raise InspectorError(f"{path} has no output; a classifier returning logits is expected")
+    output_name = outputs[0].name
 
     def forward(part: np.ndarray) -> np.ndarray:
         result = session.run([output_name], {model_input.name: part.astype(dtype, copy=False)})
