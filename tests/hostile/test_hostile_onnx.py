@@ -316,3 +316,29 @@ def test_model_local_function_is_allowed(tmp_path):
     loaded = load_model(path, device="cpu")
     x_in = np.ones((2, 1, 2, 2), dtype=np.float32)
     np.testing.assert_allclose(loaded.reference_logits(x_in), x_in.reshape(2, 4) @ WEIGHT.T)
+
+
+# --- onnxruntime's own log stays quiet: the user sees one line ----------------------------
+
+
+def _bad_bias(model: onnx.ModelProto) -> None:
+    """A bias of 5 for 3 classes: the session opens, the first run fails."""
+    model.graph.node[1].input.append("b")
+    model.graph.initializer.append(numpy_helper.from_array(np.ones(5, np.float32), "b"))
+
+
+def _short_weight(model: onnx.ModelProto) -> None:
+    """12 values declared, 4 stored: onnxruntime refuses the session."""
+    model.graph.initializer[0].raw_data = np.ones(4, np.float32).tobytes()
+
+
+@pytest.mark.parametrize("damage", [_bad_bias, _short_weight])
+def test_onnxruntime_failures_log_nothing(capfd, tmp_path, damage):
+    """The InspectorError is the whole message: onnxruntime's C++ log adds no stderr line."""
+    model = tiny_model()
+    damage(model)
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(InspectorError, match=r"broken\.onnx"):
+        load_model(path, device="cpu")
+    assert capfd.readouterr().err == ""  # fd level: onnxruntime writes from C++

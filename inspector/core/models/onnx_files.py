@@ -106,6 +106,8 @@ def _entries(path: Path, tensor) -> dict[str, str]:
     """The tensor's external_data keys; a repeated or unknown key is refused (no guessing)."""
     entries: dict[str, str] = {}
     for entry in tensor.external_data:
+        if not (isinstance(entry.key, str) and isinstance(entry.value, str)):
+            raise _bad(path, tensor, "has external_data that is not valid UTF-8 text")
         if entry.key not in KNOWN_KEYS or entry.key in entries:
             what = "a repeated" if entry.key in entries else "an unknown"
             raise _bad(path, tensor, f"has {what} external_data key {quoted(entry.key)}")

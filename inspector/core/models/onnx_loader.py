@@ -51,7 +51,7 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
     raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
     session = _open_session(path, _session_source(path, model), device, raw)
     raw.run_numpy = _session_runner(path, session, fixed)
-    props = {p.key: p.value for p in model.metadata_props}
+    props = _metadata_props(path, model)
     prop_metadata, prop_notes = from_onnx_props(props)
     raw.notes.extend(prop_notes)
     raw.file_metadata.append(("ONNX metadata_props", prop_metadata))
@@ -61,6 +61,16 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
         raw.notes.append(f"fixed batch {fixed} in the graph: inputs run in padded chunks")
     raw.module, raw.gradient_unavailable_reason = _convert(model, device, fixed, raw.notes)
     return raw
+
+
+def _metadata_props(path: Path, model) -> dict[str, str]:
+    """metadata_props as text; protobuf hands back bytes for strings that are not UTF-8."""
+    props = {p.key: p.value for p in model.metadata_props}
+    if not all(isinstance(v, str) for item in props.items() for v in item):
+        raise InspectorError(
+            f"{path}: its metadata_props are not valid UTF-8 text; the file is damaged"
+        )
+    return props
 
 
 def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
@@ -133,7 +143,7 @@ def session_options():
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only: failures reach the user as one-line errors
     options.intra_op_num_threads = torch.get_num_threads()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
