@@ -43,7 +43,6 @@ CASES = {
     "integers": (lambda z: (z * 10).long(), ["int64", "floating-point logits"]),
     "infinite": (lambda z: z + float("inf"), ["NaN or Inf", "finite"]),
     "not a number": (lambda z: z * float("nan"), ["NaN or Inf"]),
-    "mixes the batch": (lambda z: z + z.mean(), ["same image alone and in a batch"]),
     "a tuple": (lambda z: (z, z), ["tuple", "one tensor of logits"]),
 }
 
