@@ -259,13 +259,17 @@ def if_model(weight: np.ndarray) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=OPSET, ir_version=IR)
 
 
+def then_branch(model: onnx.ModelProto) -> onnx.GraphProto:
+    return next(a.g for a in model.graph.node[1].attribute if a.name == "then_branch")
+
+
 def test_hash_covers_external_weights_inside_an_if_branch(tmp_path):
     first = save_external(if_model(WEIGHT), tmp_path / "a" / "m.onnx")
     second = save_external(if_model(WEIGHT * 2), tmp_path / "b" / "m.onnx")
     assert first.read_bytes() == second.read_bytes()  # only the weight file differs
     assert (first.parent / "w.bin").read_bytes() != (second.parent / "w.bin").read_bytes()
     top = onnx.load(str(first), load_external_data=False)
-    assert top.graph.node[1].attribute[0].g.initializer[0].external_data  # w_then is external
+    assert then_branch(top).initializer[0].external_data  # w_then is external
     a, b = load_model(first, device="cpu"), load_model(second, device="cpu")
     x = np.random.default_rng(1).uniform(size=(3, 1, 2, 2)).astype(np.float32)
     np.testing.assert_allclose(b.reference_logits(x), 2 * a.reference_logits(x), rtol=1e-6)
@@ -286,7 +290,7 @@ def test_custom_domain_operator_is_refused(tmp_path):
 
 def test_vendor_domain_operator_inside_a_branch_is_refused(tmp_path):
     model = if_model(WEIGHT)
-    then = model.graph.node[1].attribute[0].g
+    then = then_branch(model)
     then.node.append(helper.make_node("Gelu", ["then_y"], ["then_z"], domain="com.microsoft"))
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     path = tmp_path / "vendor.onnx"

@@ -13,6 +13,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, BinaryIO
 
 from inspector.core.errors import InspectorError
 from inspector.core.models.onnx_graphs import all_tensors, quoted
@@ -39,7 +40,7 @@ class CheckedFile:
 class ExternalPiece:
     """One tensor's bytes: `length` bytes at `offset` of a checked file."""
 
-    tensor: object  # onnx.TensorProto, filled in by read_external_data
+    tensor: Any  # onnx.TensorProto, filled in by read_external_data
     file: CheckedFile
     offset: int
     length: int
@@ -84,12 +85,20 @@ def external_files(pieces: list[ExternalPiece]) -> list[Path]:
 
 def read_external_data(pieces: list[ExternalPiece]) -> None:
     """Read each checked range into its tensor, which then no longer refers to any file."""
+    by_file: dict[Path, list[ExternalPiece]] = {}
     for piece in pieces:
-        data = _read_range(piece)
-        tensor = piece.tensor
-        tensor.raw_data = data  # type: ignore[attr-defined]
-        tensor.data_location = 0  # type: ignore[attr-defined]  # TensorProto.DEFAULT
-        del tensor.external_data[:]  # type: ignore[attr-defined]
+        by_file.setdefault(piece.file.path, []).append(piece)
+    for group in by_file.values():
+        with _open_checked(group[0].file) as handle:
+            for piece in group:
+                handle.seek(piece.offset)
+                data = handle.read(piece.length)
+                if len(data) != piece.length:
+                    raise InspectorError(f"external data file {piece.file.path} became shorter")
+                tensor = piece.tensor
+                tensor.raw_data = data
+                tensor.data_location = 0  # TensorProto.DEFAULT
+                del tensor.external_data[:]
 
 
 def byte_size(count: int) -> str:
@@ -126,7 +135,8 @@ def _checked_file(path: Path, root: str, location: str) -> CheckedFile:
             f"{path}: external data file {quoted(location)} is missing from the model's folder"
         ) from None
     problem = _file_problem(info)
-    if problem is None and os.path.realpath(full) != os.path.join(root, os.path.normpath(location)):
+    expected = os.path.normcase(os.path.join(root, os.path.normpath(location)))
+    if problem is None and os.path.normcase(os.path.realpath(full)) != expected:
         problem = "is reached through a symbolic link"
     if problem is not None:
         raise InspectorError(
@@ -193,25 +203,19 @@ def _bad(path: Path, tensor, problem: str) -> InspectorError:
     )
 
 
-def _read_range(piece: ExternalPiece) -> bytes:
-    """Open without following links or blocking, check it is the file checked, read the range."""
+def _open_checked(checked: CheckedFile) -> BinaryIO:
+    """Open without following links or blocking, and make sure it is the file checked."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_BINARY", 0)
-    checked = piece.file
     try:
         fd = os.open(checked.path, flags)
     except OSError as exc:
         raise InspectorError(f"cannot read external data {checked.path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        now = (info.st_dev, info.st_ino, info.st_size)
-        if now != (checked.device, checked.inode, checked.size):
-            raise InspectorError(
-                f"external data file {checked.path} changed while the model was loading; "
-                "load it again"
-            )
-        handle.seek(piece.offset)
-        data = handle.read(piece.length)
-    if len(data) != piece.length:
-        raise InspectorError(f"external data file {checked.path} is shorter than it was")
-    return data
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if (info.st_dev, info.st_ino, info.st_size) != (checked.device, checked.inode, checked.size):
+        handle.close()
+        raise InspectorError(
+            f"external data file {checked.path} changed while the model was loading; load it again"
+        )
+    return handle
