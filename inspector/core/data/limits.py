@@ -67,6 +67,9 @@ MAX_FOLDER_ENTRIES = Limit("INSPECTOR_MAX_FOLDER_ENTRIES", 2_000_000, "entries")
 # Image folders: image files (each has its header read when the folder is opened).
 MAX_FOLDER_IMAGES = Limit("INSPECTOR_MAX_FOLDER_IMAGES", 1_000_000, "images")
 
+# Classes (highest label + 1): labels name classes "0".."K-1", so label 2**62 would hang.
+MAX_CLASSES = Limit("INSPECTOR_MAX_CLASSES", 100_000, "classes")
+
 # Opt-in to symlinks whose target lies outside the dataset folder.
 FOLLOW_SYMLINKS_ENV = "INSPECTOR_FOLLOW_SYMLINKS"
 
