@@ -61,8 +61,14 @@ class _NdarrayToken:
     """Stands in for numpy.ndarray: pickles name the class only to pass it to _reconstruct;
     calling it would allocate any shape the file declares, uninitialised."""
 
+    def __call__(self, *_: Any, **__: Any) -> None:
+        raise InspectorError(
+            "refusing numpy.ndarray(...) in the pickle: it allocates whatever size the file "
+            "declares, which CIFAR batches never do; the file is not a CIFAR batch"
+        )
+
     def __repr__(self) -> str:
-        return "<numpy.ndarray (not callable here)>"
+        return "<numpy.ndarray stand-in>"
 
 
 _NDARRAY = _NdarrayToken()
@@ -143,8 +149,8 @@ def safe_unpickle(raw: bytes, where: Path) -> Any:
     """Unpickle bytes with `SafeUnpickler`, turning any failure into an InspectorError."""
     try:
         return SafeUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except InspectorError:
-        raise
+    except InspectorError as exc:
+        raise InspectorError(f"{where}: {exc}") from None
     except Exception as exc:  # a corrupt pickle can fail in many ways; all mean "bad file"
         raise InspectorError(
             f"cannot read CIFAR batch {where} ({type(exc).__name__}: {exc}); "
