@@ -393,3 +393,20 @@ def test_unrelated_links_and_files_are_left_alone(tmp_path: Path) -> None:
     os.mkfifo(root / "cat" / "control")  # not an image name either
     ds = open_dataset(str(root))
     assert ds.info.size == 4 and ds.info.class_names == ("cat", "dog")
+
+
+def test_cifar_and_mnist_folders_refuse_links_leaving_them(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    batch = {b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]}
+    (elsewhere / "batch").write_bytes(pickle.dumps(batch, protocol=2))
+    (elsewhere / "labels").write_bytes(idx(0x801, (1,)) + bytes(1))
+    cifar_dir, mnist_dir = tmp_path / "c", tmp_path / "m"
+    cifar_dir.mkdir()
+    (cifar_dir / "test_batch").symlink_to(elsewhere / "batch")
+    refused(cifar_dir, "test_batch", "outside the dataset folder")
+    mnist_pair(mnist_dir, gzip.compress(idx(0x803, (1, 2, 2)) + bytes(4)), b"")
+    (mnist_dir / "t10k-labels-idx1-ubyte").unlink()
+    (mnist_dir / "t10k-labels-idx1-ubyte").symlink_to(elsewhere / "labels")
+    refused(mnist_dir, "t10k-labels-idx1-ubyte", "outside the dataset folder")
+    refused(mnist_dir / "t10k-images-idx3-ubyte.gz", "outside the dataset folder")

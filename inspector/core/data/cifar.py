@@ -22,7 +22,7 @@ import numpy as np
 
 from inspector.core.data.common import ArrayDataset, sha256_files
 from inspector.core.data.limits import MAX_ARRAY_BYTES, MAX_DATASET_VALUES, product
-from inspector.core.data.safe_files import require_regular_file
+from inspector.core.data.safe_files import checked_member, require_regular_file
 from inspector.core.errors import InspectorError
 
 CIFAR10_CLASS_NAMES = (
@@ -224,6 +224,7 @@ def read_class_names(folder: Path) -> tuple[str, ...]:
     meta_path = folder / META_FILE
     if not meta_path.is_file():
         return CIFAR10_CLASS_NAMES
+    checked_member(meta_path, folder)
     names = _read_pickle(meta_path).get("label_names")
     if not isinstance(names, list) or not names:
         return CIFAR10_CLASS_NAMES
@@ -270,6 +271,8 @@ def open_cifar_dir(folder: Path, split: str, spec: str) -> ArrayDataset:
             f"{folder} lacks CIFAR-10 {split} file(s) {', '.join(missing)}; "
             "extract cifar-10-python.tar.gz completely"
         )
+    for name in names:
+        checked_member(folder / name, folder)
     return _open_files([folder / n for n in names], read_class_names(folder), spec)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from inspector.core.data.common import ArrayDataset, sha256_files
 from inspector.core.data.limits import MAX_DATASET_VALUES, product
-from inspector.core.data.safe_files import require_regular_file
+from inspector.core.data.safe_files import checked_member, require_regular_file
 from inspector.core.errors import InspectorError
 
 IMAGES_MAGIC = 0x00000803
@@ -142,8 +142,12 @@ def open_mnist_dir(folder: Path, split: str, spec: str) -> ArrayDataset:
     if images is None or labels is None:
         wanted = _candidates(_PREFIX[split], "images" if images is None else "labels")[1]
         raise InspectorError(f"{folder} has no {wanted} (or unzipped); add the MNIST {split} files")
+    checked_member(images, folder)
+    checked_member(labels, folder)
     return open_mnist_files(images, labels, spec)
 
 
 def open_mnist_file(images_path: Path, spec: str) -> ArrayDataset:
-    return open_mnist_files(images_path, labels_path_for(images_path), spec)
+    labels = labels_path_for(images_path)
+    checked_member(labels, images_path.parent)  # found beside the file the user named
+    return open_mnist_files(images_path, labels, spec)
