@@ -130,11 +130,11 @@ def test_npz_header_claiming_a_huge_array_is_refused_before_allocating(tmp_path:
 
 @pytest.mark.slow
 def test_npz_bomb_end_to_end_is_one_line_in_bounded_memory(tmp_path: Path) -> None:
-    # 40 million values fit the value limit but a 40 GB float64 claim does not fit the bytes
+    # 400 million values pass the value limit; as float64 they are 3.2 GB, over the byte limit
     labels = npy_bytes(np.zeros(2, np.int64))
-    bomb = {"x": lying_npy((5 * 10**8, 1, 1, 10), "<f8"), "y": labels}
+    bomb = {"x": lying_npy((4 * 10**8, 1, 1, 1), "<f8"), "y": labels}
     outcome = evaluate(write_npz(tmp_path / "bomb.npz", bomb, compress=True), tmp_path)
-    assert_user_error(outcome, "bomb.npz", "limit")
+    assert_user_error(outcome, "bomb.npz", "3,200,000,000 bytes", "INSPECTOR_MAX_ARRAY_BYTES")
     assert outcome.peak_rss_mb < BOMB_RSS_MB and outcome.seconds < 60
 
 
