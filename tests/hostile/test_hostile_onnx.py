@@ -346,3 +346,31 @@ def test_onnxruntime_failures_log_nothing(capfd, tmp_path, damage):
     with pytest.raises(InspectorError, match=r"broken\.onnx"):
         load_model(path, device="cpu")
     assert capfd.readouterr().err == ""  # fd level: onnxruntime writes from C++
+
+
+# --- declared sizes that would allocate too much -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dims", "words"),
+    [
+        (["N", 3, 100_000, 100_000], "30,000,000,000 values per image"),
+        ([10**6, 1, 2, 2], "fixed batch of 1000000"),
+        (["N", 0, 2, 2], "size below 1"),
+    ],
+    ids=["huge image", "huge fixed batch", "zero channels"],
+)
+def test_declared_input_sizes_are_bounded(tmp_path, dims, words):
+    """Refused from the graph's declaration, before any input of that shape is allocated."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [dims[0], 3])
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0)]
+    nodes.append(helper.make_node("Slice", ["m", "s", "e", "a"], ["y"]))
+    consts = [numpy_helper.from_array(np.array([v]), n) for n, v in (("s", 0), ("e", 3), ("a", 1))]
+    graph = helper.make_graph(nodes, "big", [x], [y], consts)
+    path = tmp_path / "big.onnx"
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR), path
+    )
+    with pytest.raises(InspectorError, match=words):
+        load_model(path, device="cpu")
