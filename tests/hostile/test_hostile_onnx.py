@@ -374,3 +374,21 @@ def test_declared_input_sizes_are_bounded(tmp_path, dims, words):
     )
     with pytest.raises(InspectorError, match=words):
         load_model(path, device="cpu")
+
+
+def test_constant_shape_that_would_exhaust_memory_is_refused(tmp_path):
+    """ConstantOfShape [2**20, 2**20] (4 TiB of float32) feeding the logits: refused from
+    the shapes alone, before onnxruntime allocates anything."""
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [2**20, 2**20])
+    nodes = [
+        helper.make_node("Constant", [], ["shape"], value=shape),
+        helper.make_node("ConstantOfShape", ["shape"], ["big"]),
+        helper.make_node("ReduceSum", ["big"], ["total"], keepdims=0),
+        helper.make_node("Add", ["g", "total"], ["y"]),
+    ]
+    path = tmp_path / "bomb.onnx"
+    onnx.save(tiny_model(nodes_after=nodes), path)
+    start = time.monotonic()
+    with pytest.raises(InspectorError, match=r"'big' would hold 1,099,511,627,776 values"):
+        load_model(path, device="cpu")
+    assert time.monotonic() - start < 5

@@ -14,6 +14,7 @@ from inspector.core.errors import InspectorError
 
 # Operator domains onnxruntime implements itself; anything else needs a custom-op library.
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
+MAX_TENSOR_VALUES = 1 << 30  # one intermediate tensor: 4 GiB of float32
 
 
 def all_graphs(model) -> Iterator:  # -> Iterator[onnx.GraphProto]
@@ -83,6 +84,37 @@ def refuse_custom_operators(path, model) -> None:
             "is not a standard ONNX operator; only the domains '', 'ai.onnx' and 'ai.onnx.ml' "
             "can be loaded: export the model with standard operators"
         )
+
+
+def refuse_huge_tensors(path, model) -> None:
+    """Refuse a graph whose shapes, as far as they are known before running, need a tensor
+    of more than MAX_TENSOR_VALUES values (e.g. ConstantOfShape of a constant [1e6, 1e6]).
+
+    onnxruntime would try to allocate and fill it on the first probe and exhaust memory.
+    Shape inference runs on the model as parsed (external weights not yet read); where it
+    cannot work a shape out (dynamic sizes, an inference failure), nothing is refused here.
+    """
+    from onnx import shape_inference
+
+    try:
+        inferred = shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:
+        return  # check_model has already judged validity; onnxruntime will report the rest
+    for graph in all_graphs(inferred):
+        for info in [*graph.value_info, *graph.output]:
+            dims = info.type.tensor_type.shape.dim
+            sizes = [d.dim_value for d in dims if d.HasField("dim_value")]
+            if len(sizes) != len(dims) or not sizes:
+                continue
+            values = 1
+            for size in sizes:
+                values *= max(size, 0)
+            if values > MAX_TENSOR_VALUES:
+                raise InspectorError(
+                    f"{path}: tensor {quoted(info.name)} would hold {values:,} values (shape "
+                    f"{sizes}), more than the {MAX_TENSOR_VALUES:,} allowed for one tensor; "
+                    "running the model would exhaust memory"
+                )
 
 
 def quoted(text: str, limit: int = 80) -> str:

@@ -33,7 +33,11 @@ from inspector.core.models.onnx_files import (
     external_pieces,
     read_external_data,
 )
-from inspector.core.models.onnx_graphs import quoted, refuse_custom_operators
+from inspector.core.models.onnx_graphs import (
+    quoted,
+    refuse_custom_operators,
+    refuse_huge_tensors,
+)
 
 MAX_FIXED_BATCH = 1024  # every chunk is padded to the fixed batch
 _ORT_DTYPES = {
@@ -92,6 +96,7 @@ def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
         onnx.checker.check_model(str(path))
     except Exception as exc:
         raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
+    refuse_huge_tensors(path, model)
     read_external_data(pieces)
     return model, external_files(pieces)
 
