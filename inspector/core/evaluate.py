@@ -20,7 +20,7 @@ from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import EpsFinished, Progress, sweep_model
+from inspector.core.sweep import BatchChosen, EpsFinished, Progress, sweep_model
 from inspector.core.threat import ThreatModel
 
 
@@ -85,7 +85,7 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
 
 def evaluate(
     request: EvaluationRequest, cancel: CancelCheck | None = None
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Run the whole evaluation; the last item yielded is the results (partial if cancelled).
 
     `EpsFinished` events carry a copy of a model's results after each ε, so a window can
@@ -103,7 +103,7 @@ def evaluate_models(
     dataset: ImageDataset,
     request: EvaluationRequest,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
     threat = request.threat.with_examples(len(indices))
@@ -120,7 +120,7 @@ def evaluate_models(
                 batch_size=request.batch_size,
                 cancel=cancel,
             ):
-                if isinstance(item, (Progress, EpsFinished)):
+                if isinstance(item, (Progress, BatchChosen, EpsFinished)):
                     yield item
                 else:
                     finished.append(ModelResult(model.info, item))
@@ -138,7 +138,7 @@ def evaluate_models(
                 checks=request.checks,
                 smoothing=request.smoothing,
                 model_index=i,
-                batch_size=request.batch_size,
+                batch_size=int(finished[-1].sweep.timings.get("batch_size", request.batch_size)),
                 cancel=cancel,
             )
         except Cancelled:
