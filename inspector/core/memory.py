@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from inspector.core.models.base import LoadedModel
+from inspector.core.models.common import FixedBatch
 
 MEMORY_FRACTION = 0.5  # of the memory available when a model's sweep starts
 PROBE_BATCH = 8  # examples in the measured forward + backward pass
@@ -140,14 +141,28 @@ def _measure(module: torch.nn.Module, x: torch.Tensor) -> float:
     return SAFETY * _saved_bytes(module, x)
 
 
+def fixed_batch(module: torch.nn.Module | None) -> int | None:
+    """The batch a program was traced for (FixedBatch pads every call up to it), if any."""
+    if module is None:
+        return None
+    return next((m.batch for m in module.modules() if isinstance(m, FixedBatch)), None)
+
+
 def choose_batch_size(
     model: LoadedModel, requested: int, fraction: float = MEMORY_FRACTION
 ) -> BatchChoice:
     """The largest batch up to `requested` whose estimated memory fits `fraction` of what is
-    available; at least 1 (a single example that does not fit has no smaller batch)."""
-    per_example = per_example_bytes(model, min(requested, PROBE_BATCH))
+    available; at least 1 (a single example that does not fit has no smaller batch).
+
+    A program traced for a fixed batch is measured at that batch (smaller calls are padded
+    up to it), and a batch above it is rounded down to a multiple of it.
+    """
+    traced = fixed_batch(model.module)
+    per_example = per_example_bytes(model, min(requested, max(PROBE_BATCH, traced or 0)))
     available = available_bytes(model.info.device)
     if per_example is None or available is None or per_example <= 0:
         return BatchChoice(requested, requested, per_example, available)
-    fits = int(fraction * available // per_example)
-    return BatchChoice(max(1, min(requested, fits)), requested, per_example, available)
+    size = max(1, min(requested, int(fraction * available // per_example)))
+    if traced and size > traced:
+        size -= size % traced
+    return BatchChoice(size, requested, per_example, available)

@@ -219,3 +219,18 @@ def test_available_memory_reads_meminfo_and_cgroup(tmp_path):
     assert memory._meminfo_available(tmp_path / "missing") is None
     found = memory.available_bytes(torch.device("cpu"))
     assert found is None or found > 0
+
+
+def test_a_program_traced_for_a_fixed_batch_is_measured_and_cut_at_that_batch(monkeypatch):
+    """FixedBatch pads every call to its batch: measuring 8 would count 16 examples' memory."""
+    from inspector.core.models.common import FixedBatch
+
+    inner = watched(width=256)
+    model = replace(inner, module=FixedBatch(inner.module, 16))
+    assert memory.fixed_batch(model.module) == 16
+    per_example = memory.per_example_bytes(model, 16)
+    assert per_example == memory.per_example_bytes(inner, 16)  # no padding at its own batch
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 2 * 40 * per_example)
+    choice = memory.choose_batch_size(model, 128)
+    assert inner.module.batches[-1] == 16  # probed at the traced batch
+    assert choice.size == 32  # 40 fit; cut to whole padded calls
