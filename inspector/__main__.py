@@ -8,10 +8,10 @@ import sys
 from inspector.cli import interrupts
 
 interrupts.install()
-with interrupts.exit_on_interrupt():
+with interrupts.exit_on_interrupt():  # also covers the moments before main()'s own handling
     from inspector.cli.main import main
 
-code = main()
-if code == interrupts.EXIT_INTERRUPTED:
-    interrupts.exit_process(code)
+    code = main()
+    if code == interrupts.EXIT_INTERRUPTED:
+        interrupts.exit_process(code)
 sys.exit(code)

@@ -196,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The entry point: run one command; user errors exit 2, Ctrl-C exits 130, one line each."""
-    interrupts.install()
     try:
+        interrupts.install()
         return _run(list(sys.argv[1:] if argv is None else argv))
     except BaseException as exc:
         if isinstance(exc, SystemExit) or not interrupts.was_interrupted(exc):
