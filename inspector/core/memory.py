@@ -154,15 +154,23 @@ def choose_batch_size(
     """The largest batch up to `requested` whose estimated memory fits `fraction` of what is
     available; at least 1 (a single example that does not fit has no smaller batch).
 
-    A program traced for a fixed batch is measured at that batch (smaller calls are padded
-    up to it), and a batch above it is rounded down to a multiple of it.
+    One example is measured first, so that a model too large for the probe batch cannot
+    exhaust memory in the probe itself; then PROBE_BATCH examples, when they fit, for an
+    estimate less inflated by per-call constants. A program traced for a fixed batch is
+    measured at that batch (smaller calls are padded up to it), and a batch above it is
+    rounded down to a multiple of it.
     """
-    traced = fixed_batch(model.module)
-    per_example = per_example_bytes(model, min(requested, max(PROBE_BATCH, traced or 0)))
     available = available_bytes(model.info.device)
+    traced = fixed_batch(model.module)
+    probe = min(requested, traced) if traced else 1
+    per_example = per_example_bytes(model, probe)
     if per_example is None or available is None or per_example <= 0:
         return BatchChoice(requested, requested, per_example, available)
-    size = max(1, min(requested, int(fraction * available // per_example)))
+    budget = int(fraction * available)
+    wider = min(requested, PROBE_BATCH)
+    if not traced and wider > probe and wider * per_example <= budget:
+        per_example = per_example_bytes(model, wider) or per_example
+    size = max(1, min(requested, budget // per_example))
     if traced and size > traced:
         size -= size % traced
     return BatchChoice(size, requested, per_example, available)

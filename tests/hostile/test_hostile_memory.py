@@ -90,9 +90,11 @@ def indices(n: int) -> np.ndarray:
     return stratified_subset(digits().labels, n, 0)
 
 
-# Forward calls before the first attack step: the memory probe, the affine probe of
-# linear.py (f(0), then the unit images), and the clean pass (40 examples in batches of 8)
-BEFORE_ATTACK = 1 + 2 + 5
+# Forward calls before the first attack step: the memory probe (1 example, then 8), the
+# affine probe of linear.py (f(0), then the unit images), and the clean pass (40 examples
+# in batches of 8)
+PROBES = 2 + 2
+BEFORE_ATTACK = PROBES + 5
 
 
 # --- cancel -------------------------------------------------------------------------------
@@ -118,7 +120,7 @@ def test_cancel_inside_the_first_attack_batch_returns_within_a_step_with_partial
 def test_cancel_after_the_first_clean_batch_stops_before_the_next():
     model = watched(DELAY)
     module = model.module
-    module.cancel_at = 1 + 2 + 1  # during the first clean batch
+    module.cancel_at = PROBES + 1  # during the first clean batch
     with pytest.raises(Cancelled):
         for _ in sweep_model(
             model, digits(), indices(80), THREAT, batch_size=8, cancel=module.cancel
@@ -156,23 +158,24 @@ def test_the_estimate_grows_with_the_activations():
 
 def test_a_small_memory_budget_shrinks_the_batch_and_the_attack_runs_at_it(monkeypatch):
     model = watched(width=256)
-    per_example = memory.per_example_bytes(model)
-    budget = 10 * per_example  # half of it is usable: 5 examples
+    per_example = memory.per_example_bytes(model, memory.PROBE_BATCH)
+    budget = 2 * 12 * per_example  # half of it is usable: 12 examples
     monkeypatch.setattr(memory, "available_bytes", lambda device: budget)
     choice = memory.choose_batch_size(model, 128)
-    assert choice.size == 5 and choice.requested == 128
+    assert choice.size == 12 and choice.requested == 128
+    assert choice.per_example_bytes == per_example
     assert "capped from 128" in choice.describe()
 
     model.module.batches.clear()
-    events = list(sweep_model(model, digits(), indices(20), THREAT, batch_size=128))
+    events = list(sweep_model(model, digits(), indices(40), THREAT, batch_size=128))
     chosen = next(e for e in events if isinstance(e, BatchChosen))
-    assert chosen.choice.size == 5
+    assert chosen.choice.size == 12
     result = events[-1]
-    assert isinstance(result, ModelSweep) and result.timings["batch_size"] == 5.0
+    assert isinstance(result, ModelSweep) and result.timings["batch_size"] == 12.0
     batches = model.module.batches
-    assert batches[0] == memory.PROBE_BATCH  # the measurement
-    assert batches[1:3] == [1, 64]  # linear.py's affine probe (forward only, small inputs)
-    assert max(batches[3:]) == 5  # the clean pass and every attack step
+    assert batches[:2] == [1, memory.PROBE_BATCH]  # the measurement: 1, then 8 as they fit
+    assert batches[2:4] == [1, 64]  # linear.py's affine probe (forward only, small inputs)
+    assert max(batches[4:]) == 12  # the clean pass and every attack step
 
 
 def test_the_requested_batch_stays_the_upper_bound(monkeypatch):
@@ -187,6 +190,15 @@ def test_unknown_memory_or_no_module_keeps_the_requested_batch(monkeypatch):
     assert memory.choose_batch_size(watched(), 64).size == 64
     blind = replace(watched(), module=None)
     assert memory.choose_batch_size(blind, 64).describe() == "batch size 64 (memory not measured)"
+
+
+def test_a_model_too_large_for_the_probe_batch_is_measured_on_one_example(monkeypatch):
+    model = watched(width=256)
+    one = memory.per_example_bytes(model, 1)
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 2 * 3 * one)
+    model.module.batches.clear()
+    assert memory.choose_batch_size(model, 128).size == 3
+    assert model.module.batches == [1]  # 8 examples would not have fitted: never tried
 
 
 def test_a_probe_that_fails_is_not_the_error_reported(monkeypatch):
