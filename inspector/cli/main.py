@@ -118,7 +118,12 @@ def _add_evaluate(sub) -> None:
     )
     p.add_argument("--restarts", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="a stratified subset of N examples")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        help="examples per forward pass at most; fewer when the model's memory use needs it",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument(
