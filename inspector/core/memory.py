@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from inspector.core.attacks.base import Cancelled
 from inspector.core.models.base import LoadedModel
 from inspector.core.models.common import FixedBatch
 
@@ -129,6 +130,8 @@ def per_example_bytes(model: LoadedModel, batch: int = PROBE_BATCH) -> int | Non
             measured = _measure(module, x)
     except (MemoryError, torch.OutOfMemoryError):
         return _DOES_NOT_FIT
+    except Cancelled:
+        raise
     except Exception:  # a probe is never the place to report a model's faults
         return None
     image = x[0].numel() * x.element_size()

@@ -9,6 +9,7 @@ pass is cancelled after its first batch (the sweep must stop within about a seco
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 from functools import cache
 
@@ -246,3 +247,56 @@ def test_a_program_traced_for_a_fixed_batch_is_measured_and_cut_at_that_batch(mo
     choice = memory.choose_batch_size(model, 128)
     assert inner.module.batches[-1] == 16  # probed at the traced batch
     assert choice.size == 32  # 40 fit; cut to whole padded calls
+
+
+class Slow(nn.Module):
+    """One layer of a deep model that takes its time; the third one is where Cancel comes."""
+
+    def __init__(self, log: list[float], index: int) -> None:
+        super().__init__()
+        self.log, self.index = log, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.index == 2 and not self.log:
+            self.log.append(time.perf_counter())  # the moment the user presses Cancel
+        time.sleep(0.05)
+        return x
+
+
+def test_cancel_reaches_inside_one_long_forward_pass():
+    """40 layers of 50 ms: a forward pass takes 2 s; Cancel must not wait for its end."""
+    pressed: list[float] = []
+    base = standard()
+    deep = nn.Sequential(*[Slow(pressed, i) for i in range(40)], base.module)
+    model = replace(base, module=deep, reference_logits=base.reference_logits)
+    request = EvaluationRequest(models=(), data="digits", threat=THREAT, limit=20)
+    hooks_before = [len(m._forward_pre_hooks) for m in deep.modules()]
+    events = list(evaluate_models([model], digits(), request, cancel=lambda: bool(pressed)))
+    assert time.perf_counter() - pressed[0] < 0.5
+    results = events[-1]
+    assert isinstance(results, EvaluationResults) and results.models == []
+    assert [len(m._forward_pre_hooks) for m in deep.modules()] == hooks_before  # removed
+
+
+def test_cancel_inside_leaves_other_threads_and_compiled_programs_alone():
+    """The window may run saliency on the same module while an evaluation is cancelled."""
+    import threading
+
+    from inspector.core.cancellation import cancel_inside
+
+    module = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    x = torch.zeros(2, 1, 8, 8)
+    other: list[object] = []
+    with cancel_inside(module, lambda: True):
+        with pytest.raises(Cancelled):
+            module(x)
+        worker = threading.Thread(target=lambda: other.append(module(x).shape))
+        worker.start()
+        worker.join()
+    assert other == [torch.Size([2, 10])]
+    assert module(x).shape == (2, 10)  # the hooks are gone afterwards
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, still met
+        scripted = torch.jit.script(module)
+    with cancel_inside(scripted, lambda: True):
+        assert scripted(x).shape == (2, 10)  # no Python hooks there: per-step checks only
