@@ -205,3 +205,24 @@ def test_an_interrupt_swallowed_inside_the_run_stops_it_before_anything_is_writt
     assert seen["cancel"] is True
     assert not out.exists() and os.listdir(tmp_path) == []
     assert capsys.readouterr().err.splitlines() == [interrupts.MESSAGE]
+
+
+def test_ctrl_c_while_a_file_is_written_leaves_no_part_of_it(monkeypatch, tmp_path, capsys):
+    """Files written before the interrupt are whole; the one being written does not appear."""
+    import json
+
+    import inspector.cli.evaluate_command as command
+    from inspector.core.atomic import atomic_open
+
+    def interrupted_csv(path, results) -> None:
+        with atomic_open(path) as handle:
+            handle.write("index,label\n0,")
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(command, "write_csv", interrupted_csv)
+    out, csv = tmp_path / "R.json", tmp_path / "R.csv"
+    args = ["evaluate", "--demo", "--limit", "10", "--no-checks", "--out", str(out)]
+    assert main([*args, "--csv", str(csv)]) == interrupts.EXIT_INTERRUPTED
+    assert capsys.readouterr().err.splitlines()[-1] == interrupts.MESSAGE
+    assert sorted(os.listdir(tmp_path)) == ["R.json"]  # no R.csv, no .R.csv.*.tmp
+    assert json.loads(out.read_text())["format"] == "robustness-inspector/results"
