@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from inspector.core.data.safe_files import is_inside
+
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev", "/etc")
 MAX_HASH_BYTES = 8 << 30  # the largest model or data file hashed or opened: 8 GiB
 
@@ -52,8 +54,8 @@ def regular_file_size(path: str | Path, limit: int = MAX_HASH_BYTES) -> int:
 
 
 def inside_folder(path: str | Path, folder: str | Path) -> bool:
-    """Is `path`, symlinks resolved, the folder itself or below it?"""
-    return _under(os.path.realpath(path), os.path.realpath(folder))
+    """Is `path`, symlinks resolved, the folder itself or below it? (The datasets' rule.)"""
+    return is_inside(Path(path), Path(folder))
 
 
 def read_bounded(path: str | Path, limit: int, what: str) -> bytes:
