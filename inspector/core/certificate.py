@@ -64,8 +64,11 @@ def affine_certificate(
     if classes * d > MAX_AFFINE_VALUES:
         return Certificate(None)
     points, t = _probe_points(tuple(input_shape), device)
-    with torch.inference_mode():
-        logits = module(points).double().cpu().numpy()
+    try:
+        with torch.inference_mode():
+            logits = module(points).double().cpu().numpy()
+    except RuntimeError:  # e.g. a fixed batch size: not proven, and the clean pass will say
+        return Certificate(None)
     if logits.ndim != 2 or logits.shape[1] != classes or not np.isfinite(logits).all():
         return Certificate(None)
     n = PROBE_POINTS
@@ -73,11 +76,14 @@ def affine_certificate(
     t = t.numpy()[:, None]
     spread, size = logit_spread(logits), max(1.0, float(np.abs(logits).max()))
     if spread <= NEAR_CONSTANT * size:
-        return Certificate(None, note=near_constant_note(spread, size))
+        return Certificate(None, note=near_constant_note(spread, float(np.abs(logits).max())))
     tolerance = AFFINE_RTOL * spread
     if np.abs(fm - (t * fa + (1 - t) * fb)).max() > tolerance:
         return Certificate(None)
-    affine = extract_affine(module, tuple(input_shape), device)
+    try:
+        affine = extract_affine(module, tuple(input_shape), device)
+    except RuntimeError:  # no backward pass (gradient-free attacks may still run)
+        return Certificate(None)
     flat = points.detach().cpu().double().numpy()
     if affine is None or affine_residual(affine, logits, flat) > tolerance:
         return Certificate(None)  # the gradients disagree with the forward pass
@@ -86,8 +92,8 @@ def affine_certificate(
 
 def near_constant_note(spread: float, size: float) -> str:
     return (
-        f"no exact certificate: the logits barely move over the input box (by {spread:.2g} "
-        f"at size {size:.2g}), so an affine fit cannot be told from rounding; check the "
+        f"no exact certificate: the logits barely move over the input box (by {spread:.2g}, "
+        f"largest |logit| {size:.2g}), so an affine fit cannot be told from rounding; check the "
         "model's weights and normalisation"
     )
 
