@@ -79,6 +79,7 @@ def test_an_all_zero_map_prints_no_nan(tmp_path: Path, capsys) -> None:
     assert "nan" not in printed.lower()
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.trace is deprecated
 def test_gradcam_skips_a_torchscript_model_with_a_note(tmp_path: Path, capsys) -> None:
     conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10)).eval()
     scripted = tmp_path / "scripted.pt"
