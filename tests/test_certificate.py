@@ -170,11 +170,20 @@ def test_cli_prints_no_certified_column_for_a_near_constant_model(tmp_path, caps
     x = rng.uniform(size=(12, 3, 8, 8)).astype(np.float32)
     data = save_npz(tmp_path / "d.npz", x, np.arange(12) % 3)
     args = ["evaluate", "--model", str(model), "--data", str(data), "--attack", "fgsm"]
-    assert main([*args, "--eps", "0,0.1", "--no-checks"]) == 0
+    saved = tmp_path / "r.json"
+    assert main([*args, "--eps", "0,0.1", "--no-checks", "--out", str(saved)]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("model "))
     assert "certified" not in header
     assert "flat: no exact certificate: the logits barely move" in out
+    # the results file and the PDF report's notes keep the reason; no certified curve
+    from inspector.core.report_data import model_summary
+    from inspector.core.results import load_results
+
+    reloaded = load_results(saved).models[0]
+    assert reloaded.sweep.certified_curve() is None
+    assert "barely move" in (reloaded.sweep.certificate_note or "")
+    assert any("barely move" in n for n in model_summary(0, reloaded, "fgsm").notes)
 
 
 def test_no_certificate_flag_skips_the_certificate(tmp_path, capsys):
