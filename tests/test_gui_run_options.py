@@ -109,6 +109,9 @@ def test_window_runs_the_command_lines_threat_model_and_subset(qtbot):
     assert all(len(m.sweep.labels) == 24 for m in results.models)
     window.setup.steps.setValue(3)  # touching a control: the panel's own threat model again
     assert window.setup.threat().eps != expected.eps
+    window.setup.set_threat(replace(expected, certificate=False))
+    window.setup.seed.setValue(5)
+    assert window.setup.threat().certificate is False  # no control for it: it stays off
     window.close()
 
 

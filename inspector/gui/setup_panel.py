@@ -6,6 +6,7 @@ It only collects choices and shows state; the main window acts on its signals.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -229,7 +230,10 @@ class SetupPanel(QWidget):
             queries=self.queries.value(),
         )
         given = self._given
-        return given[0] if given is not None and given[1] == shown else shown
+        if given is None:
+            return shown
+        # a switched-off certificate has no control: it outlives changes to the others
+        return given[0] if given[1] == shown else replace(shown, certificate=given[0].certificate)
 
     def set_models(self, models: list[LoadedModel]) -> None:
         current = self.model_list.currentRow()
