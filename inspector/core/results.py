@@ -122,6 +122,7 @@ def _model_to_json(m: ModelResult) -> dict[str, Any]:
         "model": info,
         "onnx_conversion_max_rel_diff": s.onnx_max_abs_diff,
         "attack_note": s.attack_note,
+        "certificate_note": s.certificate_note,
         "broken_by_counts": s.broken_by_counts() if s.broken_by is not None else None,
         "timings": s.timings,
         "examples": _examples_to_json(s),
@@ -186,6 +187,8 @@ def _model_from_json(data: dict[str, Any], grid: tuple[float, ...]) -> ModelResu
         sweep.min_norm_radius = _none_to_nan(ex["min_norm_radius"])
         sweep.min_norm_radius[np.isnan(sweep.min_norm_radius)] = np.inf
     sweep.attack_note = data.get("attack_note")
+    note = data.get("certificate_note")
+    sweep.certificate_note = note if isinstance(note, str) else None
     checks = [CheckResult.from_dict(c) for c in data.get("checks") or []]  # absent in old files
     info = ModelInfo(**_known_fields(ModelInfo, data["model"]))
     return ModelResult(info, sweep, checks, data.get("smoothing"))
