@@ -20,6 +20,7 @@ import torch
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.base import module_forward as _module_forward
+from inspector.core.attacks.streams import Streams
 from inspector.core.certificate import NOT_AFFINE_ON_DATA, Certificate, affine_certificate
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -232,11 +233,10 @@ def _batches(positions: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield positions[start : start + size]
 
 
-def _generator(model: LoadedModel, seed: int, eps_index: int, batch_no: int) -> torch.Generator:
-    """A random stream per (seed, ε, batch): results do not depend on what ran before."""
-    gen = torch.Generator(device=model.info.device)
-    gen.manual_seed(seed * 1_000_003 + eps_index * 7919 + batch_no)
-    return gen
+def example_streams(seed: int, eps_index: int, indices: np.ndarray, device) -> Streams:
+    """A random stream per (seed, ε, dataset example): a result depends on nothing else, not
+    on the batch size, the batch an example lands in, the shard layout or the process count."""
+    return Streams.for_examples(seed, indices, device, eps_index)
 
 
 def with_faithful_gradients(model: LoadedModel, result: ModelSweep) -> LoadedModel:
@@ -320,11 +320,11 @@ class _AdversarialPass:
             if r.adv_images is not None:
                 r.adv_images[:, k] = r.adv_images[:, k - 1]
 
-    def batch(self, k: int, positions: np.ndarray, x: np.ndarray, batch_no: int, cancel) -> None:
+    def batch(self, k: int, positions: np.ndarray, x: np.ndarray, cancel) -> None:
         r, eps, device = self.result, self.threat.eps[k], self.model.info.device
         xt = torch.from_numpy(x).to(device)
         yt = torch.from_numpy(r.labels[positions]).to(device)
-        generator = _generator(self.model, self.threat.seed, k, batch_no)
+        generator = example_streams(self.threat.seed, k, r.indices[positions], device)
         if self.minimum_norm is not None:
             self.minimum_norm.batch(k, positions, xt, yt, generator, cancel)
             return
@@ -431,10 +431,10 @@ def _attack_grid(model, threat, result, images, batch_size, cancel, done, total,
             done += int(result.clean_correct.sum()) - len(targets)  # broken earlier: skipped
         started = time.perf_counter()
         try:
-            for batch_no, positions in enumerate(_batches(targets, batch_size)):
+            for positions in _batches(targets, batch_size):
                 if cancel is not None and cancel():
                     raise Cancelled()
-                attack.batch(k, positions, images.get(positions), batch_no, cancel)
+                attack.batch(k, positions, images.get(positions), cancel)
                 done += len(positions)
                 yield Progress(model_index, name, "attack", eps, done, total)
         except Cancelled:
