@@ -17,6 +17,7 @@ from inspector.cli import interrupts
 interrupts.install()  # this module is the console script's entry: its imports take seconds
 with interrupts.exit_on_interrupt():
     from inspector import __version__
+    from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
     from inspector.cli.run_options import add_run_arguments, gui_options, threat_from_args
@@ -74,6 +75,12 @@ def _add_evaluate(sub) -> None:
         default=None,
         help="write an audit file (results, probabilities, adversarial images) the window opens",
     )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        default=None,
+        help="evaluate only part I (from 0) of N of the examples, for `merge` (SLURM arrays)",
+    )
 
 
 def _add_gui(sub) -> None:
@@ -108,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gui(sub)
     add_report_parser(sub)
     add_saliency_parser(sub)
+    add_merge_parser(sub)
     return parser
 
 
@@ -147,6 +155,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from inspector.cli.report_command import run_report
 
         return run_report(args)
+    if args.command == "merge":
+        from inspector.cli.merge_command import run_merge
+
+        return run_merge(args)
     if args.command == "saliency":
         from inspector.cli.saliency_command import run_saliency
 

@@ -23,6 +23,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
+from inspector.core.shards import Shard
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import BatchChosen, EpsFinished, ModelSweep, Progress, sweep_model
 from inspector.core.threat import ThreatModel
@@ -50,6 +51,8 @@ class EvaluationRequest:
     resize: bool = False
     checks: bool = True  # sanity checks after each model's sweep (checks.py)
     smoothing: SmoothingSpec | None = None  # randomized-smoothing certificate when given
+    # one part of the examples (shards.py): checks and smoothing then wait for the merged data
+    shard: Shard | None = None
 
 
 def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
@@ -127,6 +130,9 @@ def evaluate_models(
 ) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
+    total = len(indices)
+    if request.shard is not None:
+        indices = request.shard.take(indices)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
     finished: list[ModelResult] = []
@@ -138,7 +144,8 @@ def evaluate_models(
         if not go_on:
             break
     env = environment(m.info for m in models)
-    yield EvaluationResults(threat, dataset.info, finished, environment=env)
+    shard = request.shard.record(total) if request.shard is not None else None
+    yield EvaluationResults(threat, dataset.info, finished, environment=env, shard=shard)
 
 
 def _evaluate_one(
@@ -171,6 +178,8 @@ def _evaluate_one(
     sweep = finished[-1].sweep
     if sweep.partial:
         return False
+    if request.shard is not None:
+        return True  # checks and smoothing run once, on the merged examples
     try:
         yield from assess_model(
             model,
