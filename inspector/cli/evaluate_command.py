@@ -47,6 +47,8 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
     check_limit(args.limit)
     if args.batch_size < 1:
         raise InspectorError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.resume and not args.checkpoint:
+        raise InspectorError("--resume needs --checkpoint FOLDER: the folder the run saved to")
     for out in (args.out, args.csv, args.summary_json, args.audit):
         if out and Path(out).is_dir():
             raise InspectorError(f"{out} is a folder: give a file name")
@@ -64,6 +66,8 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
         checks=not args.no_checks,
         smoothing=smoothing_from_args(args),
         shard=parse_shard(args.shard) if getattr(args, "shard", None) else None,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
     )
 
 

@@ -81,6 +81,17 @@ def _add_evaluate(sub) -> None:
         default=None,
         help="evaluate only part I (from 0) of N of the examples, for `merge` (SLURM arrays)",
     )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FOLDER",
+        default=None,
+        help="save each finished ε there (one file per shard or rank), for --resume",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run whose checkpoint is in --checkpoint FOLDER",
+    )
 
 
 def _add_gui(sub) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from inspector.core.assess import assess_model
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.cancellation import cancel_inside
+from inspector.core.checkpoint import Checkpoint
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -53,6 +54,8 @@ class EvaluationRequest:
     smoothing: SmoothingSpec | None = None  # randomized-smoothing certificate when given
     # one part of the examples (shards.py): checks and smoothing then wait for the merged data
     shard: Shard | None = None
+    checkpoint: str | None = None  # a folder: finished ε values saved there (checkpoint.py)
+    resume: bool = False  # continue from the checkpoint found there
 
 
 def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
@@ -135,17 +138,45 @@ def evaluate_models(
         indices = request.shard.take(indices)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
+    shard = request.shard.record(total) if request.shard is not None else None
+    saver = _Saver(request, threat, dataset.info, shard)
+    saved = saver.start(models, indices)
     finished: list[ModelResult] = []
     for i, (model, view) in enumerate(zip(models, views, strict=True)):
+        prior = saved.models[i] if saved is not None and i < len(saved.models) else None
         with cancel_inside(model.module, cancel):  # Cancel lands inside a long forward pass
             go_on = yield from _evaluate_one(
-                model, view, indices, threat, request, i, cancel, finished
+                model, view, indices, threat, request, i, cancel, finished, prior, saver
             )
         if not go_on:
             break
+        saver.save(finished)
     env = environment(m.info for m in models)
-    shard = request.shard.record(total) if request.shard is not None else None
     yield EvaluationResults(threat, dataset.info, finished, environment=env, shard=shard)
+
+
+class _Saver:
+    """Writes the checkpoint (when the request names a folder) after every finished ε."""
+
+    def __init__(self, request: EvaluationRequest, threat, dataset, shard) -> None:
+        self.threat, self.dataset, self.shard, self.request = threat, dataset, shard, request
+        self.checkpoint = (
+            Checkpoint(request.checkpoint, request.shard) if request.checkpoint else None
+        )
+
+    def start(self, models: list[LoadedModel], indices: np.ndarray):
+        """The checkpoint's results to continue from (None: start afresh)."""
+        if self.checkpoint is None:
+            return None
+        infos = [m.info for m in models]
+        return self.checkpoint.start(self.request.resume, self.threat, self.dataset, infos, indices)
+
+    def save(self, models: list[ModelResult]) -> None:
+        if self.checkpoint is not None:
+            results = EvaluationResults(
+                self.threat, self.dataset, list(models), shard=self.shard, incomplete=True
+            )
+            self.checkpoint.save(results)
 
 
 def _evaluate_one(
@@ -157,24 +188,37 @@ def _evaluate_one(
     index: int,
     cancel: CancelCheck | None,
     finished: list[ModelResult],
+    prior: ModelResult | None = None,
+    saver: _Saver | None = None,
 ) -> Generator[Progress | BatchChosen | EpsFinished, None, bool]:
-    """Sweep one model into `finished`, then assess it; False when the run stops there."""
-    try:
-        for item in sweep_model(
-            model,
-            view,
-            indices,
-            threat,
-            model_index=index,
-            batch_size=request.batch_size,
-            cancel=cancel,
-        ):
-            if isinstance(item, ModelSweep):
-                finished.append(ModelResult(model.info, item))
-            else:
-                yield item
-    except Cancelled:
-        return False
+    """Sweep one model into `finished`, then assess it; False when the run stops there.
+
+    `prior`: this model's results from a checkpoint; a complete sweep is kept as it is."""
+    if prior is not None and not prior.sweep.partial:
+        finished.append(ModelResult(model.info, prior.sweep, prior.checks, prior.smoothing))
+        if prior.checks or not request.checks or request.shard is not None:
+            return True  # assessed before the interruption (or not to be assessed here)
+        finished[-1].checks = []
+    else:
+        try:
+            for item in sweep_model(
+                model,
+                view,
+                indices,
+                threat,
+                model_index=index,
+                batch_size=request.batch_size,
+                cancel=cancel,
+                resume=prior.sweep if prior is not None else None,
+            ):
+                if isinstance(item, ModelSweep):
+                    finished.append(ModelResult(model.info, item))
+                else:
+                    if isinstance(item, EpsFinished) and saver is not None:
+                        saver.save([*finished, ModelResult(model.info, item.snapshot)])
+                    yield item
+        except Cancelled:
+            return False
     sweep = finished[-1].sweep
     if sweep.partial:
         return False

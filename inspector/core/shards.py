@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from inspector.core.data.base import DatasetInfo
 from inspector.core.errors import InspectorError
 from inspector.core.results import EvaluationResults, ModelResult
 from inspector.core.sweep import ModelSweep
+from inspector.core.threat import ThreatModel
 
 MAX_SHARDS = 100_000
 # per-example arrays of a sweep, concatenated in shard order (None in any part: None)
@@ -88,17 +90,22 @@ def shard_from_record(record: Any, source: str) -> tuple[Shard, int]:
         raise InspectorError(f"{source} has a damaged shard record; re-run that part") from None
 
 
+def run_identity(threat: ThreatModel, dataset: DatasetInfo, infos) -> dict[str, Any]:
+    """What must agree between parts of one run (and a run and its checkpoint): the threat
+    model (its example count aside), the dataset and every model's file hash."""
+    data = threat.to_dict()
+    data.pop("num_examples", None)
+    data.pop("description", None)
+    models = [(i.name, i.sha256) for i in infos]
+    return {"threat": data, "dataset": asdict(dataset), "models": models}
+
+
 def _identity(results: EvaluationResults) -> dict[str, Any]:
-    """What must agree between parts: the threat model (its example count aside), the
-    dataset and every model's file hash."""
-    threat = results.threat.to_dict()
-    threat.pop("num_examples", None)
-    threat.pop("description", None)
-    models = [(m.info.name, m.info.sha256) for m in results.models]
-    return {"threat": threat, "dataset": asdict(results.dataset), "models": models}
+    return run_identity(results.threat, results.dataset, [m.info for m in results.models])
 
 
-def _check_same(first: str, a: dict, name: str, b: dict) -> None:
+def check_same_run(first: str, a: dict, name: str, b: dict) -> None:
+    """Refuse `name` unless its identity `b` is that of `first` (seed named first)."""
     if a["threat"].get("seed") != b["threat"].get("seed"):
         raise InspectorError(
             f"{name} was run with seed {b['threat'].get('seed')}, {first} with seed "
@@ -167,7 +174,7 @@ def merge_results(parts: list[tuple[str, EvaluationResults]]) -> EvaluationResul
     first_name, first = ordered[0]
     identity = _identity(first)
     for name, results in ordered[1:]:
-        _check_same(first_name, identity, name, _identity(results))
+        check_same_run(first_name, identity, name, _identity(results))
     n_models = min(len(r.models) for _, r in ordered)  # a stopped part may lack later models
     models = []
     for i in range(n_models):

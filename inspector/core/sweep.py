@@ -360,8 +360,13 @@ def sweep_model(
     model_index: int = 0,
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
+    resume: ModelSweep | None = None,
 ) -> Iterator[Progress | BatchChosen | EpsFinished | ModelSweep]:
-    """Evaluate one model over the threat model's ε grid; the last item yielded is the result."""
+    """Evaluate one model over the threat model's ε grid; the last item yielded is the result.
+
+    `resume`: this sweep as a checkpoint saved it; its finished ε values are taken as they
+    are and the attack goes on from the first unfinished one (checkpoint.py).
+    """
     n, grid = len(indices), threat.eps
     labels = dataset.labels[indices].astype(np.int64)
     if n == 0:
@@ -413,18 +418,56 @@ def sweep_model(
     result.certificate_note = clean.note
     result.timings["clean_seconds"] = time.perf_counter() - started
     total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
+    start = _take_finished(result, resume, threat) if resume is not None else 0
     yield from _attack_grid(
-        model, threat, result, images, batch_size, cancel, done, total, model_index
+        model, threat, result, images, batch_size, cancel, done, total, model_index, start
     )
     result.timings["total_seconds"] = time.perf_counter() - started
     yield result
 
 
-def _attack_grid(model, threat, result, images, batch_size, cancel, done, total, model_index):
-    """The ε loop: yields progress; stops quietly, marking the result partial, when cancelled."""
+def _take_finished(result: ModelSweep, saved: ModelSweep, threat: ThreatModel) -> int:
+    """Copy a checkpoint's finished ε values into `result`; the first ε still to attack.
+
+    FMN keeps its search state in memory only: it starts again (it is deterministic, so
+    the result is the same). The clean pass was recomputed and must agree with the saved one.
+    """
+    k = saved.eps_done if threat.attack != "fmn" else 0
+    if k == 0:
+        return 0
+    if not np.array_equal(saved.clean_pred, result.clean_pred):
+        raise InspectorError(
+            "the checkpoint's clean predictions differ from this run's: the model or the "
+            "data changed since; give another checkpoint folder"
+        )
+    result.breaking_eps[:] = saved.breaking_eps
+    result.adv_pred[:, :k], result.adv_conf[:, :k] = saved.adv_pred[:, :k], saved.adv_conf[:, :k]
+    result.broken_by = None if saved.broken_by is None else saved.broken_by.copy()
+    if saved.adv_probs is not None and result.adv_probs is not None:
+        result.adv_probs[:, :k] = saved.adv_probs[:, :k]
+    if saved.adv_images is not None and result.adv_images is not None:
+        result.adv_images[:, :k] = saved.adv_images[:, :k]
+    else:
+        result.adv_images = None  # not saved: none rather than some
+    for key, value in saved.timings.items():
+        if key.startswith("attack_seconds@"):
+            result.timings[key] = value
+    result.eps_done = k
+    return k
+
+
+def _attack_grid(
+    model, threat, result, images, batch_size, cancel, done, total, model_index, start=0
+):
+    """The ε loop from grid point `start`: yields progress; stops quietly, marking the result
+    partial, when cancelled."""
     attack = _AdversarialPass(model, threat, result)
     name = model.info.name
     for k, eps in enumerate(threat.eps):
+        if k < start:  # finished before a resume
+            if eps > 0:
+                done += int(result.clean_correct.sum())
+            continue
         attack.carry_forward(k)
         targets = attack.still_robust() if eps > 0 else np.array([], dtype=np.int64)
         if eps > 0:
