@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from gui_support import _no_leaked_widgets, _private_settings  # noqa: F401
 from shard_support import assert_same_examples, demo_request, run
+from shard_window_support import assert_same_numbers, open_window
 
 from inspector.cli.main import main
 from inspector.core.audit import load_audit
-from inspector.core.results import load_results
+from inspector.core.results import load_results, save_results
 
 REPO = Path(__file__).resolve().parents[1]
 FLAGS = ["--demo", "--limit", "40", "--eps", "0,0.1,0.2", "--attack", "pgd", "--steps", "5",
@@ -53,3 +55,12 @@ def test_shard_flag_under_torchrun_is_refused(monkeypatch, capsys):
     assert main(["evaluate", *FLAGS, "--shard", "0/2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "under torchrun each rank takes its share itself" in err[0]
+
+
+@pytest.mark.slow  # shares the torchrun fixture above
+def test_torchrun_results_reopen_in_the_window_with_one_process_numbers(two_ranks, qtbot):
+    folder, _ = two_ranks
+    save_results(folder / "one.json", run(demo_request(models=3)))
+    for name in ("R.json", "R.riaudit"):
+        one = open_window(qtbot, folder / "one.json")
+        assert_same_numbers(open_window(qtbot, folder / name), one)
