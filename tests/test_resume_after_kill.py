@@ -83,3 +83,42 @@ def test_resume_of_another_run_is_refused(tmp_path, capsys, change):
     assert main(["evaluate", *flags, "--checkpoint", str(folder), "--resume"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and ("seed 4" in err[0] or "other examples" in err[0]), err
+
+
+def _batches_at(request, eps: float, stop_after: int | None = None):
+    """Run `request` (stopped after `stop_after` batches at `eps`, when given); the last item
+    and the number of batches attacked at `eps`."""
+    from inspector.core.evaluate import evaluate
+    from inspector.core.sweep import Progress
+
+    count, last = [0], None
+
+    def cancel() -> bool:
+        return stop_after is not None and count[0] >= stop_after
+
+    for item in evaluate(request, cancel=cancel):
+        last = item
+        if isinstance(item, Progress) and item.phase == "attack" and item.eps == eps:
+            count[0] += 1
+    return last, count[0]
+
+
+def test_a_stop_inside_an_eps_loses_at_most_the_batch_in_flight(tmp_path):
+    """Checkpoints after every batch (0 s apart): stopped in the middle of ε 0.2, the resumed
+    run attacks only the examples not attacked there yet, and equals an uninterrupted run."""
+    from dataclasses import replace
+
+    from inspector.core.checkpoint import Checkpoint
+
+    request = replace(demo_request(models=1), batch_size=4)
+    whole, whole_batches = _batches_at(request, 0.2)
+    stopped = replace(request, checkpoint=str(tmp_path), checkpoint_seconds=0.0)
+    _batches_at(stopped, 0.2, stop_after=3)  # the third batch's Progress: then Cancel
+    checkpoint = Checkpoint(tmp_path, None)
+    saved = load_audit(checkpoint.path).results
+    assert saved.models[0].sweep.eps_done == 2  # ε 0 and 0.1 done, 0.2 in flight
+    in_flight = checkpoint.in_flight(saved)
+    assert in_flight is not None and len(in_flight) >= 8  # two batches of 4 finished there
+    resumed, resumed_batches = _batches_at(replace(stopped, resume=True), 0.2)
+    assert resumed_batches < whole_batches - 1  # the batches done before were not redone
+    assert_same_examples(resumed, whole)

@@ -26,7 +26,14 @@ from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.shards import Shard
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import BatchChosen, EpsFinished, ModelSweep, Progress, sweep_model
+from inspector.core.sweep import (
+    BatchChosen,
+    BatchDone,
+    EpsFinished,
+    ModelSweep,
+    Progress,
+    sweep_model,
+)
 from inspector.core.threat import ThreatModel
 
 
@@ -56,6 +63,7 @@ class EvaluationRequest:
     shard: Shard | None = None
     checkpoint: str | None = None  # a folder: finished ε values saved there (checkpoint.py)
     resume: bool = False  # continue from the checkpoint found there
+    checkpoint_seconds: float = 30.0  # within an ε, write after a batch at most this often
 
 
 def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
@@ -161,22 +169,35 @@ class _Saver:
     def __init__(self, request: EvaluationRequest, threat, dataset, shard) -> None:
         self.threat, self.dataset, self.shard, self.request = threat, dataset, shard, request
         self.checkpoint = (
-            Checkpoint(request.checkpoint, request.shard) if request.checkpoint else None
+            Checkpoint(request.checkpoint, request.shard, request.checkpoint_seconds)
+            if request.checkpoint
+            else None
         )
+        self.in_flight: np.ndarray | None = None  # the saved ε in flight's attacked examples
 
     def start(self, models: list[LoadedModel], indices: np.ndarray):
         """The checkpoint's results to continue from (None: start afresh)."""
         if self.checkpoint is None:
             return None
         infos = [m.info for m in models]
-        return self.checkpoint.start(self.request.resume, self.threat, self.dataset, infos, indices)
+        resume = self.request.resume
+        saved = self.checkpoint.start(resume, self.threat, self.dataset, infos, indices)
+        self.in_flight = self.checkpoint.in_flight(saved) if saved is not None else None
+        return saved
 
-    def save(self, models: list[ModelResult]) -> None:
+    def save(self, models: list[ModelResult], in_flight=None) -> None:
         if self.checkpoint is not None:
             results = EvaluationResults(
                 self.threat, self.dataset, list(models), shard=self.shard, incomplete=True
             )
-            self.checkpoint.save(results)
+            self.checkpoint.save(results, in_flight)
+
+    def batch_done(self, finished: list[ModelResult], info, event: BatchDone) -> None:
+        """Within an ε: write when the last write is old enough (a copy costs memory)."""
+        if self.checkpoint is not None and self.checkpoint.due():
+            snapshot = ModelResult(info, event.snapshot())
+            in_flight = (event.model_index, event.eps_index, event.done.tolist())
+            self.save([*finished, snapshot], in_flight)
 
 
 def _evaluate_one(
@@ -210,9 +231,13 @@ def _evaluate_one(
                 batch_size=request.batch_size,
                 cancel=cancel,
                 resume=prior.sweep if prior is not None else None,
+                resume_done=saver.in_flight if saver is not None else None,
             ):
                 if isinstance(item, ModelSweep):
                     finished.append(ModelResult(model.info, item))
+                elif isinstance(item, BatchDone):  # for the checkpoint only
+                    if saver is not None:
+                        saver.batch_done(finished, model.info, item)
                 else:
                     if isinstance(item, EpsFinished) and saver is not None:
                         saver.save([*finished, ModelResult(model.info, item.snapshot)])

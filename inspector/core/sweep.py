@@ -12,7 +12,7 @@ larger ε, since the balls are nested.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,6 +30,7 @@ from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import LoadedModel
+from inspector.core.sweep_resume import take_finished
 from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
 ONNX_TOLERANCE = 1e-3  # largest |logit difference| (relative to max(1, |logit|)) accepted
@@ -66,6 +67,18 @@ class EpsFinished:
     model_name: str
     eps_index: int
     snapshot: ModelSweep
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One more batch attacked at grid point `eps_index`: `done` are all the positions
+    attacked there so far; `snapshot()` copies the results as they stand (for checkpoints:
+    called only when one is written, since a copy costs memory)."""
+
+    model_index: int
+    eps_index: int
+    done: np.ndarray
+    snapshot: Callable[[], ModelSweep]
 
 
 @dataclass
@@ -361,11 +374,13 @@ def sweep_model(
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
     resume: ModelSweep | None = None,
-) -> Iterator[Progress | BatchChosen | EpsFinished | ModelSweep]:
+    resume_done: np.ndarray | None = None,
+) -> Iterator[Progress | BatchChosen | EpsFinished | BatchDone | ModelSweep]:
     """Evaluate one model over the threat model's ε grid; the last item yielded is the result.
 
     `resume`: this sweep as a checkpoint saved it; its finished ε values are taken as they
-    are and the attack goes on from the first unfinished one (checkpoint.py).
+    are and the attack goes on from the first unfinished one, without the examples
+    `resume_done` attacked there already (checkpoint.py, sweep_resume.py).
     """
     n, grid = len(indices), threat.eps
     labels = dataset.labels[indices].astype(np.int64)
@@ -418,51 +433,22 @@ def sweep_model(
     result.certificate_note = clean.note
     result.timings["clean_seconds"] = time.perf_counter() - started
     total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
-    start = _take_finished(result, resume, threat) if resume is not None else 0
+    resumed = take_finished(result, resume, threat, resume_done) if resume is not None else None
     yield from _attack_grid(
-        model, threat, result, images, batch_size, cancel, done, total, model_index, start
+        model, threat, result, images, batch_size, cancel, done, total, model_index, resumed
     )
     result.timings["total_seconds"] = time.perf_counter() - started
     yield result
 
 
-def _take_finished(result: ModelSweep, saved: ModelSweep, threat: ThreatModel) -> int:
-    """Copy a checkpoint's finished ε values into `result`; the first ε still to attack.
-
-    FMN keeps its search state in memory only: it starts again (it is deterministic, so
-    the result is the same). The clean pass was recomputed and must agree with the saved one.
-    """
-    k = saved.eps_done if threat.attack != "fmn" else 0
-    if k == 0:
-        return 0
-    if not np.array_equal(saved.clean_pred, result.clean_pred):
-        raise InspectorError(
-            "the checkpoint's clean predictions differ from this run's: the model or the "
-            "data changed since; give another checkpoint folder"
-        )
-    result.breaking_eps[:] = saved.breaking_eps
-    result.adv_pred[:, :k], result.adv_conf[:, :k] = saved.adv_pred[:, :k], saved.adv_conf[:, :k]
-    result.broken_by = None if saved.broken_by is None else saved.broken_by.copy()
-    if saved.adv_probs is not None and result.adv_probs is not None:
-        result.adv_probs[:, :k] = saved.adv_probs[:, :k]
-    if saved.adv_images is not None and result.adv_images is not None:
-        result.adv_images[:, :k] = saved.adv_images[:, :k]
-    else:
-        result.adv_images = None  # not saved: none rather than some
-    for key, value in saved.timings.items():
-        if key.startswith("attack_seconds@"):
-            result.timings[key] = value
-    result.eps_done = k
-    return k
-
-
 def _attack_grid(
-    model, threat, result, images, batch_size, cancel, done, total, model_index, start=0
+    model, threat, result, images, batch_size, cancel, done, total, model_index, resumed=None
 ):
-    """The ε loop from grid point `start`: yields progress; stops quietly, marking the result
-    partial, when cancelled."""
+    """The ε loop (from where a checkpoint stopped): yields progress; stops quietly, marking
+    the result partial, when cancelled."""
     attack = _AdversarialPass(model, threat, result)
     name = model.info.name
+    start = resumed.start if resumed is not None else 0
     for k, eps in enumerate(threat.eps):
         if k < start:  # finished before a resume
             if eps > 0:
@@ -470,8 +456,13 @@ def _attack_grid(
             continue
         attack.carry_forward(k)
         targets = attack.still_robust() if eps > 0 else np.array([], dtype=np.int64)
+        attacked = [np.array([], dtype=np.int64)]
+        if resumed is not None and k == start:
+            resumed.restore_column(result)
+            attacked = [resumed.done]
+            targets = np.setdiff1d(targets, resumed.done)
         if eps > 0:
-            done += int(result.clean_correct.sum()) - len(targets)  # broken earlier: skipped
+            done += int(result.clean_correct.sum()) - len(targets)  # skipped or done before
         started = time.perf_counter()
         try:
             for positions in _batches(targets, batch_size):
@@ -479,6 +470,8 @@ def _attack_grid(
                     raise Cancelled()
                 attack.batch(k, positions, images.get(positions), cancel)
                 done += len(positions)
+                attacked.append(positions)
+                yield BatchDone(model_index, k, np.concatenate(attacked), result.copy)
                 yield Progress(model_index, name, "attack", eps, done, total)
         except Cancelled:
             unfinished = result.breaking_eps >= eps
