@@ -404,3 +404,86 @@ def test_legacy_torch_save_payload_in_the_data_pickle(tmp_path):
         load_model(path, fallback_input_shape=SHAPE)
     assert not marker.exists()
 
+
+# --- the allowlists do not refuse real classifiers ---------------------------------
+
+ARCHITECTURES = {
+    "squeezenet": lambda m: m.squeezenet1_1(weights=None, num_classes=10),
+    "resnet18": lambda m: m.resnet18(weights=None, num_classes=10),
+    "mobilenet_v3_small": lambda m: m.mobilenet_v3_small(weights=None, num_classes=10),
+    "efficientnet_b0": lambda m: m.efficientnet_b0(weights=None, num_classes=10),
+    "vit": lambda m: m.VisionTransformer(
+        image_size=32,
+        patch_size=8,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        mlp_dim=64,
+        num_classes=10,
+    ),
+    "densenet121": lambda m: m.densenet121(weights=None, num_classes=10),
+    "convnext_tiny": lambda m: m.convnext_tiny(weights=None, num_classes=10),
+    "regnet": lambda m: m.regnet_y_400mf(weights=None, num_classes=10),
+    "shufflenet": lambda m: m.shufflenet_v2_x0_5(weights=None, num_classes=10),
+}
+# measured here: under 1 s each; the rest (up to 10 s each) are marked slow
+FAST_CASES = {
+    ("resnet18", "traced"),
+    ("resnet18", "scripted"),
+    ("resnet18", "exported"),
+    ("squeezenet", "scripted"),
+    ("squeezenet", "decomposed"),
+    ("vit", "traced"),
+    ("vit", "scripted"),
+    ("vit", "exported"),
+}
+FORMATS = ("traced", "scripted", "exported", "decomposed")
+
+
+def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
+    example = torch.rand(2, 3, 32, 32)
+    if form in ("traced", "scripted"):
+        path = folder / f"{form}.ts"
+        compiled = (
+            torch.jit.trace(network, example, check_trace=False)
+            if form == "traced"
+            else torch.jit.script(network)
+        )
+        compiled.save(str(path))
+        return path
+    program = torch.export.export(network, (example,))
+    if form == "decomposed":
+        program = program.run_decompositions()
+    path = folder / f"{form}.pt2"
+    torch.export.save(program, str(path))
+    return path
+
+
+def architecture_cases():
+    for name in ARCHITECTURES:
+        for form in FORMATS:
+            marks = [] if (name, form) in FAST_CASES else [pytest.mark.slow]
+            yield pytest.param(name, form, marks=marks, id=f"{name}-{form}")
+
+
+@pytest.mark.parametrize(("name", "form"), architecture_cases())
+def test_reference_architectures_load_untrusted(tmp_path, name, form):
+    torchvision_models = pytest.importorskip("torchvision.models")
+    torch.manual_seed(0)
+    network = ARCHITECTURES[name](torchvision_models).eval()
+    path = save_as(network, form, tmp_path)
+    loaded = load_model(path, fallback_input_shape=(3, 32, 32))
+    images = np.random.default_rng(0).uniform(size=(2, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        expected = network(torch.from_numpy(images)).numpy()
+    np.testing.assert_allclose(loaded.reference_logits(images), expected, atol=1e-4)
+
+
+def test_allowed_ops_literal_is_sorted():
+    import inspector.core.models.safety.graph_ops as graph_ops
+
+    source = Path(graph_ops.__file__).read_text()
+    names = [
+        line.strip().strip('",') for line in source.splitlines() if line.startswith(" " * 8 + '"')
+    ]
+    assert names == sorted(names) and set(names) == graph_ops.ALLOWED_OPS
