@@ -12,7 +12,6 @@ import functools
 import logging
 import threading
 import warnings
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +22,7 @@ from torch import nn
 from inspector.core.errors import InspectorError
 from inspector.core.models.common import FixedBatch, RawModel, freeze, one_line, unreadable
 from inspector.core.models.metadata import ModelMetadata
-from inspector.core.models.safety.archive import open_checked
+from inspector.core.models.safety.archive import is_zip, open_checked
 from inspector.core.models.safety.graph_ops import check_ops, exported_op_names, script_op_names
 from inspector.core.models.safety.pt2_archive import inspect_pt2
 from inspector.core.models.safety.script_source import inspect_torchscript
@@ -83,7 +82,7 @@ def load_exported(path: Path, device: torch.device, trust_code: bool = False) ->
 
 def _read_program(path: Path, weights_only: bool) -> torch.export.ExportedProgram:
     """torch.export.load, with its traceback logging muted: the failure becomes one line."""
-    if not zipfile.is_zipfile(path):
+    if not is_zip(path):
         raise unreadable(path, "not a torch.export program (not a zip archive)")
     logger = logging.getLogger("torch.export")
     level = logger.level
@@ -165,7 +164,7 @@ def load_torch_file(
 
 def _zip_kind(path: Path) -> str:
     """ "torchscript", "torch.save", "export", "other-zip", or "not-zip" (legacy pickle)."""
-    if not zipfile.is_zipfile(path):
+    if not is_zip(path):
         return "not-zip"
     with open_checked(path) as archive:  # bounded: the directory is read before any member
         names = archive.namelist()

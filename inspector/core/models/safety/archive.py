@@ -7,13 +7,16 @@ member is inflated. Pickle members are then scanned statically (pickle_scan.py).
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.core.errors import InspectorError
+from inspector.core.models.common import one_line
 from inspector.core.models.safety.pickle_scan import (
     TENSOR_GLOBALS,
     NotAPickle,
@@ -38,6 +41,17 @@ class ZipLimits:
 
 
 LIMITS = ZipLimits()
+# what zipfile and zlib raise on damaged archives (UnicodeDecodeError is a ValueError)
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 
@@ -56,8 +70,8 @@ def open_checked(path: Path, limits: ZipLimits = LIMITS) -> Iterator[zipfile.Zip
     try:
         with path.open("rb") as handle:
             end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]
-    except OSError as exc:
-        raise broken(path, f"unreadable ({exc.strerror or exc})") from None
+    except ZIP_ERRORS as exc:
+        raise broken(path, f"unreadable ({one_line(exc)})") from None
     if end is None:
         raise broken(path, "not a zip archive")
     entries = int(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
@@ -66,8 +80,8 @@ def open_checked(path: Path, limits: ZipLimits = LIMITS) -> Iterator[zipfile.Zip
         raise broken(path, f"the archive lists {entries} members, over {limits.members}")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise broken(path, f"corrupt zip archive ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise broken(path, f"corrupt zip archive ({one_line(exc)})") from None
     with archive:
         check_members(path, archive, limits)
         yield archive
@@ -99,8 +113,8 @@ def read_member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
     try:
         with archive.open(info) as stream:
             data = stream.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-        raise broken(path, f"member {info.filename} is corrupt ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise broken(path, f"member {info.filename} is corrupt ({one_line(exc)})") from None
     if len(data) > limit:
         raise broken(path, f"member {info.filename} holds more than it declares")
     return data
@@ -144,8 +158,8 @@ def _scan_nested_zip(
 
     try:
         nested = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise broken(path, f"member {member} is a corrupt zip ({exc})") from None
+    except ZIP_ERRORS as exc:
+        raise broken(path, f"member {member} is a corrupt zip ({one_line(exc)})") from None
     with nested:
         check_members(path, nested)
         for info in nested.infolist():
@@ -153,3 +167,11 @@ def _scan_nested_zip(
                 inner = read_member(path, nested, info, LIMITS.pickle_bytes)
                 name = f"{member}:{info.filename}"
                 check_pickle(path, name, inner, lambda scan: scan.refused(allowed, script))
+
+
+def is_zip(path: Path) -> bool:
+    """zipfile.is_zipfile, but a damaged end record is "not a zip", never an exception."""
+    try:
+        return zipfile.is_zipfile(path)
+    except ZIP_ERRORS:
+        return False
