@@ -487,3 +487,38 @@ def test_allowed_ops_literal_is_sorted():
         line.strip().strip('",') for line in source.splitlines() if line.startswith(" " * 8 + '"')
     ]
     assert names == sorted(names) and set(names) == graph_ops.ALLOWED_OPS
+
+
+def test_pt2_attribute_path_that_is_code_refused(linear_pt2, tmp_path):
+    """Parameter paths end up in the Python source fx generates for the unlifted module."""
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name.endswith("models/model.json"):
+            document = json.loads(data)
+            spec = document["graph_module"]["signature"]["input_specs"][0]["parameter"]
+            spec["parameter_name"] = 'weight"); __import__("os").getpid(); ("'
+            return json.dumps(document).encode()
+        return data
+
+    hostile = rewrite_zip(linear_pt2, tmp_path / "path.pt2", edit)
+    with pytest.raises(InspectorError, match=r"refused.*attribute path.*is code"):
+        load_model(hostile)
+
+
+def test_pt2_empty_record_cannot_conjure_a_huge_tensor(linear_pt2, tmp_path):
+    """torch.export.load allocates zeros of the declared shape for an empty weight record."""
+    with zipfile.ZipFile(linear_pt2) as archive:
+        config_name = next(n for n in archive.namelist() if n.endswith("weights_config.json"))
+        config = json.loads(archive.read(config_name))
+    entry = next(iter(config["config"].values()))
+    entry["tensor_meta"]["sizes"] = [{"as_int": 1 << 20}, {"as_int": 1 << 20}]  # 4 TiB
+    member = f"data/weights/{entry['path_name']}"
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name == config_name:
+            return json.dumps(config).encode()
+        return b"" if name.endswith(member) else data
+
+    hostile = rewrite_zip(linear_pt2, tmp_path / "conjure.pt2", edit)
+    with pytest.raises(InspectorError, match=r"declares tensor weight_\d+ of shape .* no data"):
+        load_model(hostile)
