@@ -522,3 +522,22 @@ def test_pt2_empty_record_cannot_conjure_a_huge_tensor(linear_pt2, tmp_path):
     hostile = rewrite_zip(linear_pt2, tmp_path / "conjure.pt2", edit)
     with pytest.raises(InspectorError, match=r"declares tensor weight_\d+ of shape .* no data"):
         load_model(hostile)
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy"])
+def test_torch_save_storage_larger_than_the_file_refused(tmp_path, zipped):
+    """A storage id declaring 2**40 elements would be allocated before its data is read."""
+    path = tmp_path / "huge.pth"
+    torch.save({"w": torch.zeros(568)}, path, _use_new_zipfile_serialization=zipped)
+    small = b"M" + (568).to_bytes(2, "little")  # BININT2 568: the storage id's count comes first
+    big = b"\x8a\x06" + (1 << 40).to_bytes(6, "little")  # LONG1 2**40
+
+    def edit(name: str, data: bytes) -> bytes:
+        return data.replace(small, big, 1) if name.endswith("data.pkl") else data
+
+    if zipped:
+        path = rewrite_zip(path, tmp_path / "huge_zip.pth", edit)
+    else:
+        path.write_bytes(path.read_bytes().replace(small, big, 1))
+    with pytest.raises(InspectorError, match=r"declares a storage of 1099511627776 elements"):
+        load_model(path, fallback_input_shape=SHAPE)

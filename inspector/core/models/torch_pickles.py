@@ -187,8 +187,19 @@ def _foreign_globals(path: Path, zipped: bool) -> list[str] | None:
         scans = _scan_zipped(path) if zipped else _scan_legacy(path)
     except (NotAPickle, OSError):
         return None
+    _check_storage_sizes(path, scans)
     found = [g for scan in scans for g in scan.refused(TENSOR_GLOBALS)]
     return list(dict.fromkeys(found))
+
+
+def _check_storage_sizes(path: Path, scans: list) -> None:
+    """torch allocates each storage at its declared size before reading it: bound by file."""
+    size = path.stat().st_size
+    declared = max((n for scan in scans for n in scan.storage_elements()), default=0)
+    if declared > size:
+        raise unreadable(
+            path, f"it declares a storage of {declared} elements, more than its {size} bytes hold"
+        )
 
 
 def display_references(found: list[str]) -> list[str]:

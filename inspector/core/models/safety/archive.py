@@ -83,12 +83,18 @@ def open_checked(path: Path, limits: ZipLimits = LIMITS) -> Iterator[zipfile.Zip
     except ZIP_ERRORS as exc:
         raise broken(path, f"corrupt zip archive ({one_line(exc)})") from None
     with archive:
-        check_members(path, archive, limits)
+        check_members(path, archive, path.stat().st_size, limits)
         yield archive
 
 
-def check_members(path: Path, archive: zipfile.ZipFile, limits: ZipLimits = LIMITS) -> None:
-    """Every member's declared size, method and ratio, and the archive's total."""
+def check_members(
+    path: Path, archive: zipfile.ZipFile, size: int, limits: ZipLimits = LIMITS
+) -> None:
+    """Every member's declared size, method and ratio, and the archive's total.
+
+    A stored member's bytes must lie inside the `size`-byte archive, and only small members
+    (sources, pickles) may be deflated, so what torch allocates is bounded by the file.
+    """
     infos = archive.infolist()
     if len(infos) > limits.members:
         raise broken(path, f"the archive holds {len(infos)} members, over {limits.members}")
@@ -96,8 +102,12 @@ def check_members(path: Path, archive: zipfile.ZipFile, limits: ZipLimits = LIMI
     for info in infos:
         if info.compress_type not in _METHODS:
             raise broken(path, f"member {info.filename} uses compression {info.compress_type}")
-        if info.file_size > limits.member_bytes:
+        stored = info.compress_type == zipfile.ZIP_STORED
+        cap = limits.member_bytes if stored else limits.pickle_bytes
+        if info.file_size > cap or (stored and info.compress_size != info.file_size):
             raise broken(path, f"member {info.filename} declares {info.file_size} bytes")
+        if info.header_offset + info.compress_size > size:
+            raise broken(path, f"member {info.filename} runs past the end of the archive")
         ratio = info.file_size / max(1, info.compress_size)
         if info.compress_type == zipfile.ZIP_DEFLATED and ratio > limits.deflate_ratio:
             raise broken(path, f"member {info.filename} inflates {ratio:.0f}-fold (a zip bomb)")
@@ -161,7 +171,7 @@ def _scan_nested_zip(
     except ZIP_ERRORS as exc:
         raise broken(path, f"member {member} is a corrupt zip ({one_line(exc)})") from None
     with nested:
-        check_members(path, nested)
+        check_members(path, nested, len(data))
         for info in nested.infolist():
             if info.filename.endswith(".pkl"):
                 inner = read_member(path, nested, info, LIMITS.pickle_bytes)

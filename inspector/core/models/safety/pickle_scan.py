@@ -72,6 +72,8 @@ _STRING_OPS = frozenset(
     {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE"}
     | {"BINUNICODE8"}
 )
+_INT_OPS = frozenset({"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4"})
+_TUPLE_SIZES = {"EMPTY_TUPLE": 0, "TUPLE1": 1, "TUPLE2": 2, "TUPLE3": 3}
 _PUT_OPS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 _GET_OPS = frozenset({"GET", "BINGET", "LONG_BINGET"})
 _EXT_OPS = frozenset({"EXT1", "EXT2", "EXT4"})
@@ -86,10 +88,22 @@ class NotAPickle(ValueError):
 
 @dataclass(frozen=True)
 class PickleScan:
-    """The globals one pickle names (in order, once each) and where it ended."""
+    """The globals one pickle names (in order, once each), its persistent ids, its end."""
 
     globals: tuple[str, ...]
     end: int
+    persistent_ids: tuple[object, ...] = ()
+
+    def storage_elements(self) -> list[int]:
+        """Element counts torch's storage ids declare: ("storage", type, key, device, n)."""
+        return [
+            pid[4]
+            for pid in self.persistent_ids
+            if isinstance(pid, tuple)
+            and len(pid) >= 5
+            and pid[0] == "storage"
+            and isinstance(pid[4], int)
+        ]
 
     def refused(self, allowed: frozenset[str], script: bool = False) -> list[str]:
         """The globals outside `allowed` (plus __torch__ classes when `script`)."""
@@ -112,7 +126,8 @@ def scan_pickle(source: bytes | IO[bytes]) -> PickleScan:
         for opcode, arg, pos in pickletools.genops(stream):
             state.step(opcode, arg)
             if opcode.name == "STOP":
-                return PickleScan(tuple(dict.fromkeys(state.found)), int(pos or 0) + 1)
+                found = tuple(dict.fromkeys(state.found))
+                return PickleScan(found, int(pos or 0) + 1, tuple(state.persistent_ids))
     except NotAPickle:
         raise
     except Exception as exc:  # pickletools raises ValueError, struct/unicode errors...
@@ -140,11 +155,22 @@ class _Machine:
         self.stack: list[object] = []
         self.memo: dict[int, object] = {}
         self.found: list[str] = []
+        self.persistent_ids: list[object] = []
 
     def step(self, opcode: pickletools.OpcodeInfo, arg: object) -> None:
         name = opcode.name
         if name in _STRING_OPS:
             self.stack.append(arg.decode("latin-1") if isinstance(arg, bytes) else arg)
+        elif name in _INT_OPS:
+            self.stack.append(arg)
+        elif name in _TUPLE_SIZES or name == "TUPLE":
+            self.stack.append(self._tuple(_TUPLE_SIZES.get(name)))
+        elif name == "BINPERSID":
+            self.persistent_ids.append(self._pop())
+            self.stack.append(_OPAQUE)
+        elif name == "PERSID":
+            self.persistent_ids.append(arg)
+            self.stack.append(_OPAQUE)
         elif name == "GLOBAL" or name == "INST":
             module, _, qualname = str(arg).partition(" ")
             self.found.append(f"{module}.{qualname}")
@@ -184,6 +210,16 @@ class _Machine:
             self._pop()
         for item in opcode.stack_after:
             self.stack.append(_MARK if item is pickletools.markobject else _OPAQUE)
+
+    def _tuple(self, size: int | None) -> tuple:
+        """TUPLE1-3 take `size` items; TUPLE (size None) takes everything above the mark."""
+        items: list[object] = []
+        if size is None:
+            while (item := self._pop()) is not _MARK:
+                items.append(item)
+        else:
+            items = [self._pop() for _ in range(size)]
+        return tuple(reversed(items))
 
     def _pop(self) -> object:
         if not self.stack:
