@@ -37,7 +37,7 @@ def inspect_torchscript(path: Path) -> None:
         code_bytes = 0
         for info in archive.infolist():
             name = inner_name(info.filename)
-            if name.endswith(".pkl"):
+            if name.endswith("pkl"):  # data.pkl, constants.pkl, *.debug_pkl, traced_inputs.pkl
                 scan_pickle_member(path, archive, info, SCRIPT_GLOBALS, script=True)
             elif name.startswith("code/") and name.endswith(".py"):
                 code_bytes += info.file_size
