@@ -22,7 +22,7 @@ from torch import nn
 from inspector.core.errors import InspectorError
 from inspector.core.models.common import FixedBatch, RawModel, freeze, one_line, unreadable
 from inspector.core.models.metadata import ModelMetadata
-from inspector.core.models.safety.archive import is_zip, open_checked
+from inspector.core.models.safety.archive import check_bounds, is_zip, open_checked
 from inspector.core.models.safety.graph_ops import check_ops, exported_op_names, script_op_names
 from inspector.core.models.safety.pt2_archive import inspect_pt2
 from inspector.core.models.safety.script_source import inspect_torchscript
@@ -53,7 +53,11 @@ class ExportedGraph(nn.Module):
 
 def load_exported(path: Path, device: torch.device, trust_code: bool = False) -> RawModel:
     """A torch.export program: differentiable, and its placeholders record the input shape."""
-    if not trust_code:
+    if not is_zip(path):
+        raise unreadable(path, "not a torch.export program (not a zip archive)")
+    if trust_code:
+        check_bounds(path)  # trust is about code, not zip bombs
+    else:
         inspect_pt2(path)
     program = _read_program(path, weights_only=not trust_code)
     if not trust_code:
@@ -82,8 +86,6 @@ def load_exported(path: Path, device: torch.device, trust_code: bool = False) ->
 
 def _read_program(path: Path, weights_only: bool) -> torch.export.ExportedProgram:
     """torch.export.load, with its traceback logging muted: the failure becomes one line."""
-    if not is_zip(path):
-        raise unreadable(path, "not a torch.export program (not a zip archive)")
     logger = logging.getLogger("torch.export")
     level = logger.level
     logger.setLevel(logging.ERROR)

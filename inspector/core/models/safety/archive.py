@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.core.errors import InspectorError
-from inspector.core.models.common import one_line
+from inspector.core.models.common import one_line, unreadable
 from inspector.core.models.safety.pickle_scan import (
     TENSOR_GLOBALS,
     NotAPickle,
@@ -61,7 +61,8 @@ def refused(path: Path, what: str) -> InspectorError:
 
 
 def broken(path: Path, what: str) -> InspectorError:
-    return InspectorError(f"cannot load model {path}: {what}; re-save or re-export the model")
+    """A damaged or oversized file: the loaders' usual message, naming what we can read."""
+    return unreadable(path, what)
 
 
 @contextmanager
@@ -185,3 +186,9 @@ def is_zip(path: Path) -> bool:
         return zipfile.is_zipfile(path)
     except ZIP_ERRORS:
         return False
+
+
+def check_bounds(path: Path) -> None:
+    """Only the size checks (for trusted files: trust is about code, not zip bombs)."""
+    with open_checked(path):
+        pass
