@@ -541,3 +541,15 @@ def test_torch_save_storage_larger_than_the_file_refused(tmp_path, zipped):
         path.write_bytes(path.read_bytes().replace(small, big, 1))
     with pytest.raises(InspectorError, match=r"declares a storage of 1099511627776 elements"):
         load_model(path, fallback_input_shape=SHAPE)
+
+
+def test_endless_pickle_is_refused_in_bounded_time(tmp_path, monkeypatch):
+    """Megabytes of one-byte opcodes would take minutes to walk: the scan stops at a budget.
+
+    The real budget (2M opcodes, about 2.6 s here) is lowered so the test stays fast.
+    """
+    monkeypatch.setattr("inspector.core.models.safety.pickle_scan.MAX_OPCODES", 50_000)
+    path = tmp_path / "endless.pth"
+    path.write_bytes(b"\x80\x02" + b"]0" * 30_000 + b"N.")
+    with pytest.raises(InspectorError, match=r"not a torch\.save file"):
+        load_model(path, fallback_input_shape=SHAPE)

@@ -80,6 +80,8 @@ _EXT_OPS = frozenset({"EXT1", "EXT2", "EXT4"})
 _MARK = object()
 _OPAQUE = object()
 _MAX_STACK = 1_000_000
+# ~1.3 s per million opcodes here; a state_dict takes ~30 per tensor, so 2M is ~70k tensors
+MAX_OPCODES = 2_000_000
 
 
 class NotAPickle(ValueError):
@@ -123,7 +125,9 @@ def scan_pickle(source: bytes | IO[bytes]) -> PickleScan:
     stream.seek(start)
     state = _Machine()
     try:
-        for opcode, arg, pos in pickletools.genops(stream):
+        for count, (opcode, arg, pos) in enumerate(pickletools.genops(stream)):
+            if count >= MAX_OPCODES:
+                raise NotAPickle(f"the pickle runs past {MAX_OPCODES} opcodes")
             state.step(opcode, arg)
             if opcode.name == "STOP":
                 found = tuple(dict.fromkeys(state.found))

@@ -22,7 +22,7 @@ from inspector.core.models.safety.archive import (
 )
 from inspector.core.models.safety.pickle_scan import SCRIPT_GLOBALS
 
-_CODE_TOTAL = 256 << 20
+_CODE_TOTAL = 64 << 20  # real models: a few MB of sources
 # identifiers that name file, process or storage-from-path ops in TorchScript source
 _FORBIDDEN = re.compile(
     r"\b(__setstate__|from_file|save|load|_load_for_lite_interpreter|open|"
