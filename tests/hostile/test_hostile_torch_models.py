@@ -554,3 +554,16 @@ def test_endless_pickle_is_refused_in_bounded_time(tmp_path, monkeypatch):
     path.write_bytes(b"\x80\x02" + b"]0" * 30_000 + b"N.")
     with pytest.raises(InspectorError, match=r"not a torch\.save file"):
         load_model(path, fallback_input_shape=SHAPE)
+
+
+class FillsMemory(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)[:, :3] + torch.zeros(1 << 20, 1 << 20).sum()
+
+
+def test_pt2_graph_building_a_huge_tensor_refused_before_forward(tmp_path):
+    """Export records shapes: a 4 TiB intermediate is refused before the first forward."""
+    path = tmp_path / "fills.pt2"
+    torch.export.save(torch.export.export(FillsMemory(), (torch.rand(2, *SHAPE),)), str(path))
+    with pytest.raises(InspectorError, match=r"refused.*tensor of shape \[1048576, 1048576\]"):
+        load_model(path)

@@ -23,7 +23,12 @@ from inspector.core.errors import InspectorError
 from inspector.core.models.common import FixedBatch, RawModel, freeze, one_line, unreadable
 from inspector.core.models.metadata import ModelMetadata
 from inspector.core.models.safety.archive import check_bounds, is_zip, open_checked
-from inspector.core.models.safety.graph_ops import check_ops, exported_op_names, script_op_names
+from inspector.core.models.safety.graph_ops import (
+    check_exported_sizes,
+    check_ops,
+    exported_op_names,
+    script_op_names,
+)
 from inspector.core.models.safety.pt2_archive import inspect_pt2
 from inspector.core.models.safety.script_source import inspect_torchscript
 from inspector.core.models.torch_pickles import load_torch_save
@@ -62,6 +67,7 @@ def load_exported(path: Path, device: torch.device, trust_code: bool = False) ->
     program = _read_program(path, weights_only=not trust_code)
     if not trust_code:
         check_ops(path, exported_op_names(program))
+        check_exported_sizes(path, program)
     shape = _exported_input_shape(path, program)
     if device.type != "cpu":
         from torch.export.passes import move_to_device_pass

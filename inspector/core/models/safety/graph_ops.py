@@ -11,6 +11,7 @@ here computes on tensors and numbers only. Overloads share their op's name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -391,3 +392,32 @@ def target_name(target: object) -> str:
         return f"unresolved target {target}"
     module = getattr(target, "__module__", None)
     return f"{module}.{getattr(target, '__name__', type(target).__name__)}"
+
+
+MAX_TENSOR_BYTES = 4 << 30  # far above any classifier activation at its exported batch
+
+
+def check_exported_sizes(path: Path, program: torch.export.ExportedProgram) -> None:
+    """Refuse a graph whose recorded shapes build a tensor over MAX_TENSOR_BYTES.
+
+    Export records every intermediate's shape (node.meta["val"]); a graph that fills a
+    terabyte of zeros would otherwise exhaust memory on the first forward pass. Symbolic
+    dimensions (the batch) are not judged here: chunking bounds them.
+    """
+    for graph_module in program.graph_module.modules():
+        if not isinstance(graph_module, torch.fx.GraphModule):
+            continue
+        for node in graph_module.graph.nodes:
+            value = node.meta.get("val")
+            values = value if isinstance(value, list | tuple) else [value]
+            for tensor in values:
+                if not isinstance(tensor, torch.Tensor):
+                    continue
+                dims = [d for d in tensor.shape if isinstance(d, int)]
+                nbytes = math.prod(dims) * tensor.element_size()
+                if nbytes > MAX_TENSOR_BYTES:
+                    raise refused(
+                        path,
+                        f"its graph builds a tensor of shape {list(tensor.shape)} "
+                        f"({nbytes / 2**30:.0f} GiB) at {node.name}",
+                    )
