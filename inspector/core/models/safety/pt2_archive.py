@@ -2,9 +2,9 @@
 
 torch.export.load unpickles sample inputs (retrying with weights_only=False), pickled
 weights and constants (weights_only=False outright) and opaque constants (pickle.loads),
-loads AOTInductor shared libraries, and hands shape expressions to sympy.sympify (which
-evaluates Python). So: bounded zip, every pickle member scanned, no native code or opaque
-objects, and every shape expression made of symbols, numbers and arithmetic only.
+loads AOTInductor shared libraries, allocates zeros for empty weight records, and evaluates
+strings of the program (program_json.py). So: bounded zip, every pickle member scanned, no
+native code or opaque objects, no tensor conjured from nothing, evaluated strings checked.
 """
 
 from __future__ import annotations
