@@ -278,14 +278,17 @@ def test_closing_during_a_run_exits_cleanly(qtbot):
 
 
 class NaNNet(torch.nn.Module):
-    """Loads fine (its output has the right shape) but every logit is NaN."""
+    """Loads fine (the load-time probe's blank and grey images give finite logits of the
+    right shape) but every logit is NaN on an image with a bright pixel, as digits have."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fc = torch.nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(x.flatten(1)) * float("nan")
+        flat = x.flatten(1)
+        bright = flat.amax(dim=1, keepdim=True) > 0.75
+        return self.fc(flat) * torch.where(bright, float("nan"), 1.0)
 
 
 def test_worker_exception_becomes_a_dialog(qtbot, tmp_path):

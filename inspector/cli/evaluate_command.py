@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from inspector.cli import interrupts
 from inspector.cli.main import threat_from_args
 from inspector.cli.progress import ProgressLine
 from inspector.cli.table import summary_table
@@ -16,7 +17,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults, save_results
-from inspector.core.sweep import Progress
+from inspector.core.sweep import BatchChosen, Progress
 from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
 
 # The default for audits (no --demo): the attack ensemble at its papers' budget.
@@ -81,11 +82,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     request = build_request(args)
     progress = ProgressLine(len(request.models))
     results: EvaluationResults | None = None
-    for item in evaluate(request):
+    # Ctrl-C raises KeyboardInterrupt; should some library swallow it, the run still stops
+    # at its next check, and nothing is written (a partial result is not what was asked).
+    for item in evaluate(request, cancel=interrupts.interrupted):
         if isinstance(item, EvaluationResults):
             results = item
         elif isinstance(item, Progress):
             progress.update(item)
+        elif isinstance(item, BatchChosen) and item.choice.size < item.choice.requested:
+            print(f"{item.model_name}: {item.choice.describe()}", file=sys.stderr)
+    if interrupts.interrupted():
+        raise KeyboardInterrupt
     assert results is not None
     print(summary_table(results))
     if trust := trust_lines(results):

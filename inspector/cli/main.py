@@ -1,7 +1,8 @@
 """`robustness-inspector`: evaluate models under attack from a script.
 
 User errors (bad files, mismatches, bad flags) print one line on stderr and exit with
-code 2; `--debug` shows the traceback.
+code 2; `--debug` shows the traceback. Ctrl-C at any moment, the imports below included,
+prints "robustness-inspector: interrupted" and exits with code 130 (see interrupts.py).
 """
 
 from __future__ import annotations
@@ -11,22 +12,26 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from inspector import __version__
-from inspector.cli.progress import ProgressLine
-from inspector.cli.report_command import add_report_parser
-from inspector.cli.saliency_command import add_saliency_parser
-from inspector.cli.table import summary_table
-from inspector.cli.trust import add_trust_arguments
-from inspector.core.errors import InspectorError
-from inspector.core.threat import (
-    ATTACKS,
-    DEFAULT_RESTARTS,
-    DEFAULT_STEPS,
-    NORMS,
-    ThreatModel,
-    parse_eps,
-    parse_eps_list,
-)
+from inspector.cli import interrupts
+
+interrupts.install()  # this module is the console script's entry: its imports take seconds
+with interrupts.exit_on_interrupt():
+    from inspector import __version__
+    from inspector.cli.progress import ProgressLine
+    from inspector.cli.report_command import add_report_parser
+    from inspector.cli.saliency_command import add_saliency_parser
+    from inspector.cli.table import summary_table
+    from inspector.cli.trust import add_trust_arguments
+    from inspector.core.errors import InspectorError
+    from inspector.core.threat import (
+        ATTACKS,
+        DEFAULT_RESTARTS,
+        DEFAULT_STEPS,
+        NORMS,
+        ThreatModel,
+        parse_eps,
+        parse_eps_list,
+    )
 
 EXIT_USER_ERROR = 2
 
@@ -113,7 +118,12 @@ def _add_evaluate(sub) -> None:
     )
     p.add_argument("--restarts", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="a stratified subset of N examples")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=128,
+        help="examples per forward pass at most; fewer when the model's memory use needs it",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument(
@@ -190,45 +200,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The entry point: run one command; user errors exit 2, Ctrl-C exits 130, one line each."""
+    try:
+        interrupts.install()
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) or not interrupts.was_interrupted(exc):
+            raise
+        code = interrupts.report()
+    if argv is None:  # the process's entry point (the console script): see exit_process
+        interrupts.exit_process(code)
+    return code
+
+
+def _run(argv: list[str]) -> int:
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "evaluate":
-            from inspector.cli.evaluate_command import run_evaluate
-
-            return run_evaluate(args)
-        if args.command == "report":
-            from inspector.cli.report_command import run_report
-
-            return run_report(args)
-        if args.command == "saliency":
-            from inspector.cli.saliency_command import run_saliency
-
-            return run_saliency(args)
-        from inspector.gui.app import GuiOptions, run_gui  # Qt only loads for the window
-
-        if args.command == "gui":
-            return run_gui(
-                GuiOptions(
-                    models=args.model,
-                    data=args.data,
-                    demo=args.demo,
-                    run=args.run,
-                    screenshot=args.screenshot,
-                    device=args.device,
-                    audit=args.audit,
-                )
-            )
-        return run_gui(GuiOptions(demo=True))
+        return _dispatch(build_parser().parse_args(argv))
     except InspectorError as exc:
+        if interrupts.was_interrupted(exc):  # e.g. a loader's message about a Ctrl-C
+            raise
         if debug:
             traceback.print_exc()
         print(f"robustness-inspector: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("robustness-inspector: interrupted", file=sys.stderr)
-        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "evaluate":
+        from inspector.cli.evaluate_command import run_evaluate
+
+        return run_evaluate(args)
+    if args.command == "report":
+        from inspector.cli.report_command import run_report
+
+        return run_report(args)
+    if args.command == "saliency":
+        from inspector.cli.saliency_command import run_saliency
+
+        return run_saliency(args)
+    from inspector.gui.app import GuiOptions, run_gui  # Qt only loads for the window
+
+    if args.command == "gui":
+        return run_gui(
+            GuiOptions(
+                models=args.model,
+                data=args.data,
+                demo=args.demo,
+                run=args.run,
+                screenshot=args.screenshot,
+                device=args.device,
+                audit=args.audit,
+            )
+        )
+    return run_gui(GuiOptions(demo=True))
 
 
 def threat_from_args(args: argparse.Namespace, base: ThreatModel) -> ThreatModel:

@@ -2,17 +2,21 @@
 
 The CLI and the window both drive `evaluate()`, a generator of `Progress` events whose
 last item is the `EvaluationResults`. A cancelled run still ends with results, holding
-the models and ε values that finished, marked partial.
+the models and ε values that finished, marked partial. While a model is evaluated, Cancel
+also reaches inside its forward passes (cancellation.py), not only between attack steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from inspector.core.assess import assess_model
 from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.cancellation import cancel_inside
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -20,7 +24,7 @@ from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import EpsFinished, Progress, sweep_model
+from inspector.core.sweep import BatchChosen, EpsFinished, ModelSweep, Progress, sweep_model
 from inspector.core.threat import ThreatModel
 
 
@@ -85,7 +89,7 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
 
 def evaluate(
     request: EvaluationRequest, cancel: CancelCheck | None = None
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Run the whole evaluation; the last item yielded is the results (partial if cancelled).
 
     `EpsFinished` events carry a copy of a model's results after each ε, so a window can
@@ -103,48 +107,69 @@ def evaluate_models(
     dataset: ImageDataset,
     request: EvaluationRequest,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
     finished: list[ModelResult] = []
     for i, (model, view) in enumerate(zip(models, views, strict=True)):
-        try:
-            for item in sweep_model(
-                model,
-                view,
-                indices,
-                threat,
-                model_index=i,
-                batch_size=request.batch_size,
-                cancel=cancel,
-            ):
-                if isinstance(item, (Progress, EpsFinished)):
-                    yield item
-                else:
-                    finished.append(ModelResult(model.info, item))
-        except Cancelled:
-            break
-        if finished and finished[-1].sweep.partial:
-            break
-        try:
-            yield from assess_model(
-                model,
-                view,
-                indices,
-                threat,
-                finished[-1],
-                checks=request.checks,
-                smoothing=request.smoothing,
-                model_index=i,
-                batch_size=request.batch_size,
-                cancel=cancel,
+        with cancel_inside(model.module, cancel):  # Cancel lands inside a long forward pass
+            go_on = yield from _evaluate_one(
+                model, view, indices, threat, request, i, cancel, finished
             )
-        except Cancelled:
+        if not go_on:
             break
     env = environment(m.info for m in models)
     yield EvaluationResults(threat, dataset.info, finished, environment=env)
+
+
+def _evaluate_one(
+    model: LoadedModel,
+    view: ImageDataset,
+    indices: np.ndarray,
+    threat: ThreatModel,
+    request: EvaluationRequest,
+    index: int,
+    cancel: CancelCheck | None,
+    finished: list[ModelResult],
+) -> Generator[Progress | BatchChosen | EpsFinished, None, bool]:
+    """Sweep one model into `finished`, then assess it; False when the run stops there."""
+    try:
+        for item in sweep_model(
+            model,
+            view,
+            indices,
+            threat,
+            model_index=index,
+            batch_size=request.batch_size,
+            cancel=cancel,
+        ):
+            if isinstance(item, ModelSweep):
+                finished.append(ModelResult(model.info, item))
+            else:
+                yield item
+    except Cancelled:
+        return False
+    sweep = finished[-1].sweep
+    if sweep.partial:
+        return False
+    try:
+        yield from assess_model(
+            model,
+            view,
+            indices,
+            threat,
+            finished[-1],
+            checks=request.checks,
+            smoothing=request.smoothing,
+            model_index=index,
+            batch_size=int(sweep.timings.get("batch_size", request.batch_size)),  # what fits
+            cancel=cancel,
+        )
+    except Cancelled:
+        return False
+    return True
 
 
 def run_to_end(request: EvaluationRequest) -> EvaluationResults:

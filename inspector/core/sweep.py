@@ -1,10 +1,12 @@
 """The ε sweep for one model: clean pass, then each ε attacks only the points still robust.
 
 A generator of small immutable `Progress` events that ends by yielding the `ModelSweep`.
-Stopping is the caller's business: pass `cancel` (checked at every attack step, so a stop
-takes effect within one step) and the sweep ends early with the ε values it finished,
-marked partial. Every curve is monotone by construction: an example broken at ε stays
-broken at every larger ε, since the balls are nested.
+Stopping is the caller's business: pass `cancel` (checked before every clean batch and at
+every attack step, so a stop takes effect within one forward pass) and the sweep ends
+early with the ε values it finished, marked partial. The batch size asked for is an upper
+bound: it shrinks to what fits the memory available (memory.py), recorded in the timings.
+Every curve is monotone by construction: an example broken at ε stays broken at every
+larger ε, since the balls are nested.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
 from inspector.core.logits import softmax
+from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import LoadedModel
@@ -42,6 +45,15 @@ class Progress:
     eps: float | None
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class BatchChosen:
+    """The batch size one model's sweep runs at (memory.py), before any example is done."""
+
+    model_index: int
+    model_name: str
+    choice: BatchChoice
 
 
 @dataclass(frozen=True)
@@ -340,7 +352,7 @@ def sweep_model(
     model_index: int = 0,
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | ModelSweep]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | ModelSweep]:
     """Evaluate one model over the threat model's ε grid; the last item yielded is the result."""
     n, grid = len(indices), threat.eps
     labels = dataset.labels[indices].astype(np.int64)
@@ -367,6 +379,10 @@ def sweep_model(
         result.adv_images = np.zeros((n, len(grid), *shape), dtype=np.float16)
     images, name = _Images(dataset, indices), model.info.name
     started = time.perf_counter()
+    choice = choose_batch_size(model, batch_size)
+    batch_size = choice.size
+    result.timings["batch_size"] = float(batch_size)
+    yield BatchChosen(model_index, name, choice)
     runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
     clean = _CleanPass(model, n, threat.norm, needs_gradients=not runs_without)
     total = n + n * sum(1 for e in grid if e > 0)
@@ -407,6 +423,8 @@ def _attack_grid(model, threat, result, images, batch_size, cancel, done, total,
         started = time.perf_counter()
         try:
             for batch_no, positions in enumerate(_batches(targets, batch_size)):
+                if cancel is not None and cancel():
+                    raise Cancelled()
                 attack.batch(k, positions, images.get(positions), batch_no, cancel)
                 done += len(positions)
                 yield Progress(model_index, name, "attack", eps, done, total)

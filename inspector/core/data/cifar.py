@@ -4,7 +4,10 @@ The official files are Python 2 pickles of dicts holding a uint8 `data` array
 (N x 3072, CHW order) and a `labels` list. A pickle may name any callable, so
 `SafeUnpickler.find_class` hands out only the few numpy reconstruction functions (and
 harmless stand-ins for the builtins) these files use; anything else is refused before
-it can be called.
+it can be called. Those stand-ins allocate nothing a header merely declares: an array is
+created empty and filled only from bytes actually present in the file (a 181-byte
+pickle used to allocate 3.6 GB), and the pure-Python unpickler is used because the C one
+sizes its memo table from an index in the file (a 10-byte pickle: 4 GB).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from inspector.core.data.common import ArrayDataset, sha256_files
+from inspector.core.data.limits import MAX_ARRAY_BYTES, MAX_DATASET_VALUES, product
+from inspector.core.data.safe_files import checked_member, require_regular_file
 from inspector.core.errors import InspectorError
 
 CIFAR10_CLASS_NAMES = (
@@ -52,6 +57,40 @@ def _safe_dtype(*args: Any) -> np.dtype:
     return dtype
 
 
+class _NdarrayToken:
+    """Stands in for numpy.ndarray: pickles name the class only to pass it to _reconstruct;
+    calling it would allocate any shape the file declares, uninitialised."""
+
+    def __call__(self, *_: Any, **__: Any) -> None:
+        raise InspectorError(
+            "refusing numpy.ndarray(...) in the pickle: it allocates whatever size the file "
+            "declares, which CIFAR batches never do; the file is not a CIFAR batch"
+        )
+
+    def __repr__(self) -> str:
+        return "<numpy.ndarray stand-in>"
+
+
+_NDARRAY = _NdarrayToken()
+
+
+def _safe_reconstruct(subtype: Any, shape: Any, typecode: Any) -> np.ndarray:
+    """numpy's _reconstruct, for the empty array that BUILD then fills from real bytes."""
+    if subtype is not _NDARRAY or not isinstance(shape, tuple) or product(shape) != 0:
+        raise InspectorError("refusing an array built with a declared size; not a CIFAR batch")
+    return _RECONSTRUCT(np.ndarray, shape, _safe_dtype(typecode))
+
+
+def _safe_frombuffer(buf: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    """numpy's _frombuffer, only when the shape matches the bytes given."""
+    dtype = _safe_dtype(dtype)
+    if not isinstance(buf, bytes | bytearray) or not isinstance(shape, tuple):
+        raise InspectorError("refusing an unexpected array buffer in the pickle; not a CIFAR batch")
+    if product(shape) * dtype.itemsize != len(buf):
+        raise InspectorError("an array in the pickle declares more data than it holds; corrupt")
+    return _FROMBUFFER(buf, dtype, shape, order)
+
+
 def _safe_bytes(*args: Any) -> bytes:
     """bytes()/bytes(b)/bytes(s, enc) only: bytes(10**12) would exhaust memory."""
     if not args:
@@ -74,12 +113,12 @@ def _safe_codecs_encode(obj: Any, encoding: str = "utf-8", *_: Any) -> bytes:
     raise InspectorError("refusing an unexpected codecs call in the pickle; not a CIFAR batch")
 
 
-_ALLOWED: dict[tuple[str, str], Callable[..., Any] | type] = {
-    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-    ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
-    ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
-    ("numpy", "ndarray"): np.ndarray,
+_ALLOWED: dict[tuple[str, str], Callable[..., Any] | _NdarrayToken] = {
+    ("numpy.core.multiarray", "_reconstruct"): _safe_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _safe_reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _safe_frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _safe_frombuffer,
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): _safe_dtype,
     ("_codecs", "encode"): _safe_codecs_encode,
     ("builtins", "bytes"): _safe_bytes,
@@ -89,8 +128,12 @@ _ALLOWED: dict[tuple[str, str], Callable[..., Any] | type] = {
 }
 
 
-class SafeUnpickler(pickle.Unpickler):
-    """Unpickler whose globals are limited to `_ALLOWED`; everything else is an error."""
+class SafeUnpickler(pickle._Unpickler):
+    """Unpickler whose globals are limited to `_ALLOWED`; everything else is an error.
+
+    The pure-Python unpickler: its memo is a dict, where the C unpickler allocates a table
+    as large as the biggest memo index a file names.
+    """
 
     def find_class(self, module: str, name: str) -> Any:
         try:
@@ -106,8 +149,8 @@ def safe_unpickle(raw: bytes, where: Path) -> Any:
     """Unpickle bytes with `SafeUnpickler`, turning any failure into an InspectorError."""
     try:
         return SafeUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except InspectorError:
-        raise
+    except InspectorError as exc:
+        raise InspectorError(f"{where}: {exc}") from None
     except Exception as exc:  # a corrupt pickle can fail in many ways; all mean "bad file"
         raise InspectorError(
             f"cannot read CIFAR batch {where} ({type(exc).__name__}: {exc}); "
@@ -123,6 +166,8 @@ def _text_keys(obj: Any, where: Path) -> dict[str, Any]:
 
 
 def _read_pickle(path: Path) -> dict[str, Any]:
+    size = require_regular_file(path).st_size
+    MAX_ARRAY_BYTES.check(size, str(path), "the batch file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -145,10 +190,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise InspectorError(
             f"{path}: rows have {data.shape[1]} values, expected {_ROW} (3 x 32 x 32)"
         )
-    try:
-        labels = np.asarray(batch["labels"], dtype=np.int64).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise InspectorError(f"{path}: 'labels' are not integers; the batch is corrupt") from exc
+    labels = _labels(batch["labels"], path)
     if labels.shape[0] != data.shape[0]:
         raise InspectorError(
             f"{path}: {data.shape[0]} images but {labels.shape[0]} labels; the batch is corrupt"
@@ -156,15 +198,37 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels
 
 
+def _labels(raw: Any, path: Path) -> np.ndarray:
+    """A list (or array) of integers; floats would be truncated silently, so refused."""
+    try:
+        labels = np.asarray(raw).reshape(-1)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InspectorError(f"{path}: 'labels' are not integers; the batch is corrupt") from exc
+    if labels.size and labels.dtype.kind not in "iu":
+        raise InspectorError(f"{path}: 'labels' are not integers; the batch is corrupt")
+    return labels.astype(np.int64)
+
+
+def _check_label_range(labels: np.ndarray, class_names: tuple[str, ...], spec: str) -> None:
+    """CIFAR labels index the class names; 255 in a 10-class set is a corrupt batch."""
+    if labels.size and (labels.min() < 0 or labels.max() >= len(class_names)):
+        bad = int(labels.max()) if labels.max() >= len(class_names) else int(labels.min())
+        raise InspectorError(
+            f"{spec}: label {bad} is out of range for {len(class_names)} classes "
+            f"(0..{len(class_names) - 1}); the batch is corrupt or not CIFAR-10, re-extract it"
+        )
+
+
 def read_class_names(folder: Path) -> tuple[str, ...]:
     """label_names from batches.meta when present, else the standard CIFAR-10 names."""
     meta_path = folder / META_FILE
     if not meta_path.is_file():
         return CIFAR10_CLASS_NAMES
+    checked_member(meta_path, folder)
     names = _read_pickle(meta_path).get("label_names")
     if not isinstance(names, list) or not names:
         return CIFAR10_CLASS_NAMES
-    return tuple(n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names)
+    return tuple(n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names)
 
 
 def is_cifar_dir(folder: Path) -> bool:
@@ -182,13 +246,17 @@ def looks_like_pickle(path: Path) -> bool:
 
 def _open_files(files: list[Path], class_names: tuple[str, ...], spec: str) -> ArrayDataset:
     parts = [read_batch(path) for path in files]
+    total = sum(images.size for images, _ in parts)
+    MAX_DATASET_VALUES.check(total, spec, "the dataset")
+    labels = np.concatenate([labels for _, labels in parts])
+    _check_label_range(labels, class_names, spec)
     meta = files[0].parent / META_FILE
     hashed = [*files, meta] if meta.is_file() else files
     return ArrayDataset(
         spec=spec,
         kind="cifar10",
         images=np.concatenate([images for images, _ in parts]),
-        labels=np.concatenate([labels for _, labels in parts]),
+        labels=labels,
         class_names=class_names,
         sha256=sha256_files(hashed, [p.name for p in hashed]),
     )
@@ -203,6 +271,8 @@ def open_cifar_dir(folder: Path, split: str, spec: str) -> ArrayDataset:
             f"{folder} lacks CIFAR-10 {split} file(s) {', '.join(missing)}; "
             "extract cifar-10-python.tar.gz completely"
         )
+    for name in names:
+        checked_member(folder / name, folder)
     return _open_files([folder / n for n in names], read_class_names(folder), spec)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from inspector.core.data.base import DatasetInfo
+from inspector.core.data.limits import MAX_CLASSES
 from inspector.core.errors import InspectorError
 
 _CHUNK = 1 << 20
@@ -70,6 +71,11 @@ def check_labels(labels: np.ndarray, where: str) -> np.ndarray:
 def default_class_names(labels: np.ndarray, names: Iterable[str] | None = None) -> tuple[str, ...]:
     """Use the given names, or "0".."K-1", checking that every label has a name."""
     highest = int(labels.max())
+    if highest >= MAX_CLASSES.value():
+        raise InspectorError(
+            f"label {highest} would make {highest + 1:,} classes, more than the limit of "
+            f"{MAX_CLASSES.value():,}; fix the labels, or set {MAX_CLASSES.env} to a larger number"
+        )
     if names is None:
         return tuple(str(i) for i in range(highest + 1))
     out = tuple(str(n) for n in names)

@@ -13,6 +13,8 @@ from inspector.core.data.base import ImageDataset
 from inspector.core.data.image_folder import IMAGE_SUFFIXES, looks_like_image_folder
 from inspector.core.data.image_folder import open_image_folder as _open_image_folder
 from inspector.core.data.npz import open_npz
+from inspector.core.data.npz_reader import is_npy
+from inspector.core.data.safe_files import require_regular_file
 from inspector.core.errors import InspectorError
 
 SPLITS = ("test", "train")
@@ -67,7 +69,13 @@ def _open_dir(folder: Path, split: str | None, spec: str) -> ImageDataset:
 
 
 def _open_file(path: Path, split: str | None, spec: str) -> ImageDataset:
+    require_regular_file(path)  # a FIFO or device would block or never end
     name = path.name.lower()
+    if name.endswith(".npy") or is_npy(path):
+        raise InspectorError(
+            f"{path} is a single .npy array, without labels; save images and labels "
+            "together with np.savez(path, x=images, y=labels) and open the .npz"
+        )
     if name.endswith(".npz"):
         _no_split(split, "an .npz file", spec)
         return open_npz(path, spec)

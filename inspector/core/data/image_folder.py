@@ -1,13 +1,14 @@
 """A folder with one subfolder per class, images decoded only when asked for.
 
-Opening lists the files (labels come from the listing) and reads only image headers
-(PIL opens lazily) to settle the channel count and size; `load` decodes just the
+Opening lists the files (labels come from the listing; folder_scan bounds the listing)
+and reads only image headers (PIL opens lazily) to settle the channel count and size,
+refusing images above the pixel limit before anything is decoded; `load` decodes just the
 requested files and the content hash is computed on first access of `info`.
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,56 +16,69 @@ from PIL import Image, UnidentifiedImageError
 
 from inspector.core.data.base import DatasetInfo
 from inspector.core.data.common import check_labels, sha256_files
+from inspector.core.data.folder_scan import (
+    IMAGE_SUFFIXES,
+    class_dirs,
+    is_image_name,
+    looks_like_image_folder,
+    scan_image_folder,
+)
+from inspector.core.data.limits import MAX_IMAGE_PIXELS
 from inspector.core.errors import InspectorError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+__all__ = ["IMAGE_SUFFIXES", "ImageFolderDataset", "class_dirs", "looks_like_image_folder"]
+
 GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 _WIDE_INT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+# Only the decoders the suffixes promise: Pillow otherwise sniffs any format it knows
+# (EPS would start Ghostscript); JPEG includes the MPO variant cameras write.
+_FORMATS = ("PNG", "JPEG", "BMP")
+_READ_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
 
 
 def is_image_file(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-
-
-def class_dirs(root: Path) -> list[Path]:
-    """Visible subfolders, sorted by name: the sorted names are the class names."""
-    return sorted(
-        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
-
-
-def _images_under(folder: Path) -> list[Path]:
-    """Image files anywhere below one class folder, in a stable (sorted) order."""
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath, f) for f in sorted(filenames) if is_image_file(Path(f)))
-    return found
-
-
-def looks_like_image_folder(root: Path) -> bool:
-    """True when some class subfolder holds at least one image file."""
-    return any(_images_under(d) for d in class_dirs(root))
+    return is_image_name(path.name)
 
 
 def _open_error(path: Path, exc: Exception) -> InspectorError:
-    return InspectorError(f"cannot read image {path} ({exc}); remove or replace the file")
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return InspectorError(f"cannot read image {path} ({text}); remove or replace the file")
+
+
+def _open_checked(path: Path) -> Image.Image:
+    """Open lazily (header only) and refuse an image above the pixel limit before decoding."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(path, formats=_FORMATS)
+        except Image.DecompressionBombError as exc:
+            raise InspectorError(
+                f"image {path} is too large to decode safely ({exc}); "
+                "resize it, or remove it from the folder"
+            ) from exc
+    width, height = im.size
+    try:
+        MAX_IMAGE_PIXELS.check(width * height, str(path), f"the {width}x{height} image")
+    except InspectorError:
+        im.close()
+        raise
+    return im
 
 
 def _read_header(path: Path) -> tuple[str, tuple[int, int]]:
     """Mode and (width, height) from the header only: PIL does not decode on open."""
     try:
-        with Image.open(path) as im:
+        with _open_checked(path) as im:
             return im.mode, im.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise _open_error(path, exc) from exc
 
 
 def _decode(path: Path, channels: int) -> np.ndarray:
     """Decode one file to float32 [C, H, W] in [0, 1]."""
     try:
-        with Image.open(path) as im:
+        with _open_checked(path) as im, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             if channels == 3:
                 return np.asarray(im.convert("RGB"), dtype=np.float32).transpose(2, 0, 1) / 255.0
             if im.mode in _WIDE_INT_MODES:
@@ -74,23 +88,17 @@ def _decode(path: Path, channels: int) -> np.ndarray:
             else:
                 gray = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
             return gray[None, :, :]
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise _open_error(path, exc) from exc
 
 
 class ImageFolderDataset:
-    """`root/<class name>/**/*.png|jpg|jpeg|bmp`, like torchvision's ImageFolder."""
+    """`root/<class name>/*.png|jpg|jpeg|bmp`, like torchvision's ImageFolder, one level deep."""
 
     def __init__(self, root: Path, spec: str) -> None:
         self._root = root
         self._spec = spec
-        classes = class_dirs(root)
-        files: list[Path] = []
-        labels: list[int] = []
-        for label, folder in enumerate(classes):
-            found = _images_under(folder)
-            files.extend(found)
-            labels.extend([label] * len(found))
+        classes, files, labels = scan_image_folder(root, spec)
         if not files:
             raise InspectorError(
                 f"{spec}: no {'/'.join(IMAGE_SUFFIXES)} images in class subfolders of {root}; "

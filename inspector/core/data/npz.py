@@ -1,41 +1,25 @@
 """`.npz` archives with `x` (images) and `y` (integer labels), optional `class_names`.
 
-Loaded with allow_pickle=False: an .npz can otherwise carry pickled objects that run
-code on load. x may be N x C x H x W, N x H x W x C or N x H x W (grayscale).
+Read by npz_reader, never with pickles (an .npz can otherwise carry pickled objects that
+run code on load) and with every header checked before its data is allocated.
+x may be N x C x H x W, N x H x W x C or N x H x W (grayscale).
 """
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from inspector.core.data.common import ArrayDataset, check_float_range, sha256_files
+from inspector.core.data.npz_reader import read_npz
 from inspector.core.errors import InspectorError
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of the archive eagerly so read errors surface at open."""
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InspectorError(f"{path} is a single .npy array; save x and y with np.savez")
-            return {key: archive[key] for key in archive.files}
-    except InspectorError:
-        raise
-    except ValueError as exc:
-        raise InspectorError(
-            f"cannot read {path} ({exc}); save plain numeric/string arrays, not Python objects"
-        ) from exc
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise InspectorError(f"cannot read {path} ({exc}); is it a valid .npz archive?") from exc
-
-
-def _require(arrays: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
+def _require(arrays: dict[str, np.ndarray], names: list[str], key: str, path: Path) -> np.ndarray:
     if key not in arrays:
         raise InspectorError(
-            f"{path} has no {key!r} array (found: {', '.join(sorted(arrays)) or 'none'}); "
+            f"{path} has no {key!r} array (found: {', '.join(names) or 'none'}); "
             "save images as x and integer labels as y, e.g. np.savez(path, x=x, y=y)"
         )
     return arrays[key]
@@ -73,13 +57,16 @@ def _class_names(arrays: dict[str, np.ndarray], where: str) -> tuple[str, ...] |
     names = arrays["class_names"]
     if names.ndim != 1:
         raise InspectorError(f"{where}: class_names has shape {names.shape}; give a 1-D list")
-    return tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist())
+    try:
+        return tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names.tolist())
+    except UnicodeDecodeError as exc:
+        raise InspectorError(f"{where}: class_names are not UTF-8 text ({exc})") from exc
 
 
 def open_npz(path: Path, spec: str) -> ArrayDataset:
-    arrays = _read_arrays(path)
-    x = _require(arrays, "x", path)
-    y = _require(arrays, "y", path)
+    arrays, names = read_npz(path, ("x", "y", "class_names"))
+    x = _require(arrays, names, "x", path)
+    y = _require(arrays, names, "y", path)
     images = _scale_images(to_nchw(x, spec), spec)
     return ArrayDataset(
         spec=spec,
