@@ -7,6 +7,7 @@ CLI with one line naming what was refused, with the marker absent and the victim
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zipfile
@@ -165,22 +166,33 @@ def test_pt2_shape_expression_that_is_code_refused(linear_pt2, tmp_path):
         return data
 
     hostile = rewrite_zip(linear_pt2, tmp_path / "sympy.pt2", edit)
+    with contextlib.suppress(Exception):  # unprotected: sympify evaluates the string
+        torch.export.load(str(hostile))
+    assert marker.exists()
+    marker.unlink()
     with pytest.raises(InspectorError, match=r"refused.*shape expression"):
         load_model(hostile)
     assert not marker.exists()
 
 
-def test_pt2_guards_code_refused(linear_pt2, tmp_path):
+def test_pt2_guards_code_is_live_then_refused(linear_pt2, tmp_path):
+    marker = tmp_path / "ran"
+
     def edit(name: str, data: bytes) -> bytes:
         if name.endswith("models/model.json"):
             document = json.loads(data)
-            document["guards_code"] = ["__import__('os').getpid() > 0"]
+            document["guards_code"] = [f"__import__('os').system('touch {marker}') == 0"]
             return json.dumps(document).encode()
         return data
 
     hostile = rewrite_zip(linear_pt2, tmp_path / "guards.pt2", edit)
+    with contextlib.suppress(Exception):  # unprotected: unlifting execs the guards
+        torch.export.load(str(hostile)).module()(torch.rand(2, *SHAPE))
+    assert marker.exists()
+    marker.unlink()
     with pytest.raises(InspectorError, match=r"refused.*guard"):
         load_model(hostile)
+    assert not marker.exists()
 
 
 def test_pt2_native_code_member_refused(linear_pt2, tmp_path):
@@ -490,20 +502,30 @@ def test_allowed_ops_literal_is_sorted():
     assert names == sorted(names) and set(names) == graph_ops.ALLOWED_OPS
 
 
-def test_pt2_attribute_path_that_is_code_refused(linear_pt2, tmp_path):
+def test_pt2_attribute_path_that_is_code_is_live_then_refused(tmp_path):
     """Parameter paths end up in the Python source fx generates for the unlifted module."""
+    marker = tmp_path / "ran"
+    network = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).eval()
+    plain = tmp_path / "plain.pt2"
+    torch.export.save(torch.export.export(network, (torch.rand(2, *SHAPE),)), str(plain))
+    code = (
+        f'w") if getattr(__import__("os"), "system")("touch {marker}") == 0 else getattr(self, "w'
+    )
+    quoted = json.dumps(code).encode()
 
     def edit(name: str, data: bytes) -> bytes:
-        if name.endswith("models/model.json"):
-            document = json.loads(data)
-            spec = document["graph_module"]["signature"]["input_specs"][0]["parameter"]
-            spec["parameter_name"] = 'weight"); __import__("os").getpid(); ("'
-            return json.dumps(document).encode()
+        if name.endswith(("models/model.json", "weights_config.json")):
+            return data.replace(b'"1.weight"', quoted)
         return data
 
-    hostile = rewrite_zip(linear_pt2, tmp_path / "path.pt2", edit)
+    hostile = rewrite_zip(plain, tmp_path / "path.pt2", edit)
+    with pytest.raises(AttributeError):  # unprotected: the generated forward runs the code
+        torch.export.load(str(hostile)).module()(torch.rand(2, *SHAPE))
+    assert marker.exists()
+    marker.unlink()
     with pytest.raises(InspectorError, match=r"refused.*attribute path.*is code"):
         load_model(hostile)
+    assert not marker.exists()
 
 
 def test_pt2_empty_record_cannot_conjure_a_huge_tensor(linear_pt2, tmp_path):
