@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import zipfile
 from pathlib import Path
@@ -112,7 +113,13 @@ def test_pt2_pickle_payload_is_live_then_refused(linear_pt2, tmp_path, member):
     marker = tmp_path / "ran"
     build = sample_inputs_payload if member == "sample_inputs" else weights_payload
     hostile = build(linear_pt2, tmp_path / "hostile.pt2", marker)
-    torch.export.load(str(hostile))  # unprotected torch runs the payload and loads fine
+    # unprotected torch runs the payload and loads fine; its fallback warning has a format
+    # bug (too few arguments) that pytest's log capture turns into an error, so mute it
+    logging.disable(logging.CRITICAL)
+    try:
+        torch.export.load(str(hostile))
+    finally:
+        logging.disable(logging.NOTSET)
     assert marker.exists()
     marker.unlink()
     system = f"{os.system.__module__}.system"
