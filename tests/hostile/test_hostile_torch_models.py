@@ -458,6 +458,14 @@ FAST_CASES = {
     ("vit", "exported"),
 }
 FORMATS = ("traced", "scripted", "exported", "decomposed")
+# the costliest cells (10-22 s each here) whose ops the other cells of the matrix already
+# cover (checked when the allowlist was written): left out to keep the suite in bounds
+LEFT_OUT = {
+    ("densenet121", "exported"),
+    ("densenet121", "decomposed"),
+    ("efficientnet_b0", "decomposed"),
+    ("regnet", "decomposed"),
+}
 
 
 def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
@@ -482,6 +490,8 @@ def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
 def architecture_cases():
     for name in ARCHITECTURES:
         for form in FORMATS:
+            if (name, form) in LEFT_OUT:
+                continue
             marks = [] if (name, form) in FAST_CASES else [pytest.mark.slow]
             yield pytest.param(name, form, marks=marks, id=f"{name}-{form}")
 
