@@ -97,14 +97,30 @@ def _compute_mask(top, left, s: int, h: int, w: int) -> torch.Tensor:
     return (inside_r[:, :, None] & inside_c[:, None, :])[:, None]
 
 
-def _window_index(top, left, s: int, c: int):
-    """Advanced indices that read or write each row's own s×s window as [n, c, s, s]."""
-    span = torch.arange(s, device=top.device)
-    n_idx = torch.arange(top.shape[0], device=top.device)[:, None, None, None]
-    c_idx = torch.arange(c, device=top.device)[None, :, None, None]
-    r_idx = (top[:, None] + span)[:, None, :, None]
-    col_idx = (left[:, None] + span)[:, None, None, :]
-    return n_idx, c_idx, r_idx, col_idx
+@lru_cache(maxsize=64)
+def _offsets(s: int, w: int, device: str) -> torch.Tensor:
+    """Flat pixel offsets of an s×s window from its top-left pixel, in an image w wide."""
+    span = torch.arange(s, device=device)
+    return (span[:, None] * w + span[None, :]).flatten()
+
+
+def _window_pixels(corner: torch.Tensor, s: int, w: int) -> torch.Tensor:
+    """[n, s·s] flat pixel indices of each row's own window (gather/scatter, not masks)."""
+    top, left = _top_left(corner, s, w)
+    return (top * w + left)[:, None] + _offsets(s, w, str(corner.device))[None, :]
+
+
+def _read(t: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
+    """[n, c, s·s]: each row's window of t."""
+    return t.flatten(2).gather(2, pixels[:, None, :].expand(-1, t.shape[1], -1))
+
+
+def _written(t: torch.Tensor, pixels: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """A copy of t with each row's window set to `values` [n, c, s·s]."""
+    out = t.clone(memory_format=torch.contiguous_format)
+    index = pixels[:, None, :].expand(-1, t.shape[1], -1)
+    out.flatten(2).scatter_(2, index, values.to(out.dtype))
+    return out
 
 
 # ---------------------------------------------------------------------------- L∞
@@ -130,18 +146,18 @@ def linf_proposal(
     streams = as_streams(streams, x.shape[0], x.device)
     n, c, h, w = x.shape
     bits = streams.bits(c + 2)  # one draw: window, a sign per channel, the spare pattern
-    inside = _window_mask(_corner(bits[:, 0], s, h, w), s, h, w)
-    signs = (2 * ((bits[:, 1 : c + 1] >> 31) & 1) - 1).to(x.dtype).view(n, c, 1, 1)
-    proposal = torch.where(inside, (x + eps * signs).clamp(0.0, 1.0), best)
-    same = (proposal == best).flatten(1).all(dim=1)
+    pixels = _window_pixels(_corner(bits[:, 0], s, h, w), s, w)
+    x_window, best_window = _read(x, pixels), _read(best, pixels)
+    signs = (2 * ((bits[:, 1 : c + 1] >> 31) & 1) - 1).to(x.dtype).view(n, c, 1)
+    window = (x_window + eps * signs).clamp(0.0, 1.0)
+    same = (window == best_window).flatten(1).all(dim=1)
     if bool(same.any()):
         patterns = 2 ** min(c, 31)  # beyond 31 channels, the first 31 carry the change
         pattern = 1 + ((bits[:, c + 1 :] * (patterns - 1)) >> 32)  # [n, 1]
         bits = (pattern >> torch.arange(c, device=x.device)[None, :]) & 1
-        flip = (same[:, None] & (bits == 1)).view(n, c, 1, 1)
-        redrawn = (x + eps * torch.where(flip, -signs, signs)).clamp(0.0, 1.0)
-        proposal = torch.where(inside & same.view(n, 1, 1, 1), redrawn, proposal)
-    return proposal
+        flip = (same[:, None] & (bits == 1)).view(n, c, 1)
+        window = (x_window + eps * torch.where(flip, -signs, signs)).clamp(0.0, 1.0)
+    return _written(best, pixels, window)
 
 
 # ---------------------------------------------------------------------------- L2
@@ -214,14 +230,13 @@ def l2_proposal(
     bits = streams.child(0).bits(2)
     corner1, corner2 = _corner(bits[:, 0], s, h, w), _corner(bits[:, 1], s, h, w)
     both = _window_mask(corner1, s, h, w) | _window_mask(corner2, s, h, w)
-    top1, left1 = _top_left(corner1, s, w)
+    pixels1 = _window_pixels(corner1, s, w)
     image_norm = delta.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
     windows_norm = _channel_norm(delta * both)
-    window1 = _window_index(top1, left1, s, c)
-    old = delta[window1]
+    old = _read(delta, pixels1).view(n, c, s, s)
     new = _bumps(n, s, streams.child(2), x)[:, None] * streams.child(3).signs((c, 1, 1), x)
     new = new + old / (_channel_norm(old) + _TINY)
     budget = ((eps**2 - image_norm**2).clamp_min(0.0) / c + windows_norm**2).sqrt()
     delta = delta.masked_fill(both, 0.0)
-    delta[window1] = new / (_channel_norm(new) + _TINY) * budget
+    delta = _written(delta, pixels1, (new / (_channel_norm(new) + _TINY) * budget).flatten(2))
     return (x + _scale_to(delta, eps)).clamp(0.0, 1.0)

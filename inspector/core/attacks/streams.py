@@ -47,37 +47,63 @@ def _counters(count: int, device: str) -> torch.Tensor:
     return mix32(torch.arange(count, dtype=torch.int64, device=device))
 
 
-class Streams:
-    """One random stream per row of a batch, addressed by explicit tags (no hidden state)."""
+def _salted(tags, salt: int = 0) -> int:
+    for tag in tags:
+        salt = _mix32_int(salt ^ _mix32_int(tag + _GOLDEN))
+    return salt
 
-    def __init__(self, keys: torch.Tensor) -> None:
+
+_SMALL = 64  # counter tables up to this size are computed in Python (no tensor kernels)
+
+
+def _table(salt: int, count: int, device: str) -> torch.Tensor:
+    """The hashed (salt, element number) for count elements: what each row's key meets."""
+    if count <= _SMALL:
+        values = [_mix32_int(salt ^ _mix32_int(j + _GOLDEN)) for j in range(count)]
+        return torch.tensor(values, dtype=torch.int64, device=device)
+    return mix32(_counters(count, device) ^ salt)
+
+
+class Streams:
+    """One random stream per row of a batch, addressed by explicit tags (no hidden state).
+
+    `child(tags)` only updates a salt in Python, so deriving a stream per step is free; a
+    draw is one hash of [rows, count] integers.
+    """
+
+    def __init__(self, keys: torch.Tensor, salt: int = 0) -> None:
         self.keys = keys.to(torch.int64) & _MASK
+        self.salt = salt
 
     @classmethod
     def for_examples(cls, seed: int, indices, device, *tags: int) -> Streams:
         """Streams for dataset examples `indices` under `seed` (and tags, e.g. the ε index)."""
-        keys = torch.as_tensor(indices, dtype=torch.int64, device=device) & _MASK
-        base = cls(torch.full_like(keys, seed & _MASK)).child(seed >> 32, *tags)
-        return cls(mix32(base.keys ^ mix32(keys + _GOLDEN)))
+        index = torch.as_tensor(indices, dtype=torch.int64, device=device) & _MASK
+        salt = _salted((seed & _MASK, seed >> 32, *tags))
+        return cls(mix32(mix32(index + _GOLDEN) ^ salt))
 
     def __len__(self) -> int:
         return int(self.keys.shape[0])
 
+    @classmethod
+    def _of(cls, keys: torch.Tensor, salt: int) -> Streams:
+        """Keys already in range: no tensor work."""
+        streams = cls.__new__(cls)
+        streams.keys, streams.salt = keys, salt
+        return streams
+
     def rows(self, rows: torch.Tensor) -> Streams:
         """The streams of some rows (a broken row leaves; the others keep their own)."""
-        return Streams(self.keys[rows])
+        return Streams._of(self.keys[rows], self.salt)
 
     def child(self, *tags: int) -> Streams:
         """An independent stream per row for one purpose (restart, step, member, ...)."""
-        salt = 0
-        for tag in tags:
-            salt = _mix32_int(salt ^ _mix32_int(tag + _GOLDEN))
-        return Streams(mix32(self.keys ^ salt))
+        return Streams._of(self.keys, _salted(tags, self.salt))
 
     def bits(self, count: int) -> torch.Tensor:
         """[rows, count] independent 32-bit values (int64)."""
-        return mix32(self.keys[:, None] ^ _counters(count, str(self.keys.device))[None, :])
-
+        table = _table(self.salt, count, str(self.keys.device))
+        return mix32(self.keys[:, None] ^ table[None, :])
     def uniform(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
         """[rows, *shape] uniform in [0, 1) (24 bits), in the dtype and device of `like`."""
         bits = self.bits(math.prod(shape)) >> 8
