@@ -219,29 +219,10 @@ def _evaluate_one(
         finished.append(ModelResult(model.info, prior.sweep, prior.checks, prior.smoothing))
         if prior.checks or not request.checks or request.shard is not None:
             return True  # assessed before the interruption (or not to be assessed here)
-        finished[-1].checks = []
     else:
         try:
-            for item in sweep_model(
-                model,
-                view,
-                indices,
-                threat,
-                model_index=index,
-                batch_size=request.batch_size,
-                cancel=cancel,
-                resume=prior.sweep if prior is not None else None,
-                resume_done=saver.in_flight if saver is not None else None,
-            ):
-                if isinstance(item, ModelSweep):
-                    finished.append(ModelResult(model.info, item))
-                elif isinstance(item, BatchDone):  # for the checkpoint only
-                    if saver is not None:
-                        saver.batch_done(finished, model.info, item)
-                else:
-                    if isinstance(item, EpsFinished) and saver is not None:
-                        saver.save([*finished, ModelResult(model.info, item.snapshot)])
-                    yield item
+            yield from _sweep_one(model, view, indices, threat, request, index, cancel,
+                                  finished, prior, saver)
         except Cancelled:
             return False
     sweep = finished[-1].sweep
@@ -265,6 +246,31 @@ def _evaluate_one(
     except Cancelled:
         return False
     return True
+
+
+def _sweep_one(model, view, indices, threat, request, index, cancel, finished, prior, saver):
+    """The sweep (continued from `prior` when a checkpoint has it), into `finished`;
+    checkpoints written as its ε values and batches finish."""
+    for item in sweep_model(
+        model,
+        view,
+        indices,
+        threat,
+        model_index=index,
+        batch_size=request.batch_size,
+        cancel=cancel,
+        resume=prior.sweep if prior is not None else None,
+        resume_done=saver.in_flight if saver is not None else None,
+    ):
+        if isinstance(item, ModelSweep):
+            finished.append(ModelResult(model.info, item))
+        elif isinstance(item, BatchDone):  # for the checkpoint only
+            if saver is not None:
+                saver.batch_done(finished, model.info, item)
+        else:
+            if isinstance(item, EpsFinished) and saver is not None:
+                saver.save([*finished, ModelResult(model.info, item.snapshot)])
+            yield item
 
 
 def run_to_end(request: EvaluationRequest) -> EvaluationResults:
