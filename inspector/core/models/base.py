@@ -101,7 +101,7 @@ class LoadedModel:
             return 0.0
         device = torch.device(self.info.device)
         with torch.inference_mode():
-            tensor = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
+            tensor = torch.from_numpy(np.require(x, np.float32, ["C", "W"])).to(device)
             converted = self.module(tensor).double().cpu().numpy()
         if reference is None:
             reference = np.asarray(self.reference_logits(x), dtype=np.float64)

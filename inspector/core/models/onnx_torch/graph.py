@@ -33,12 +33,14 @@ class Step:
     node: Node
     inputs: tuple[str, ...]  # "" for an omitted optional input
     outputs: tuple[str, ...]
+    folds: bool = True  # may run once at build time when all its inputs are constants
 
 
-def onnx_opset(model) -> int:
-    """The default-domain opset the model declares (ai.onnx)."""
+def onnx_opset(model, domain: str = "") -> int:
+    """The opset the model declares for a domain ("" is ai.onnx)."""
+    names = ("", "ai.onnx") if domain in ("", "ai.onnx") else (domain,)
     for entry in model.opset_import:
-        if entry.domain in ("", "ai.onnx"):
+        if entry.domain in names:
             return int(entry.version)
     return 1
 
@@ -49,12 +51,12 @@ class OnnxGraph(nn.Module):
     def __init__(self, model, input_name: str, output_name: str) -> None:
         super().__init__()
         self.input_name, self.output_name = input_name, output_name
-        opset = onnx_opset(model)
+        opsets = {d: onnx_opset(model, d) for d in ("", "ai.onnx.ml")}
         constants = _initializers(model)
         needed = _needed_nodes(model.graph, output_name, input_name)
         self.steps: list[Step] = []
         for proto in needed:
-            step = _step(proto, opset)
+            step = _step(proto, opsets)
             if _can_fold(step, constants):
                 _fold(step, constants)
             else:
@@ -122,22 +124,25 @@ def _needed_nodes(graph, output_name: str, input_name: str) -> list:
     return [node for node in graph.node if id(node) in wanted]
 
 
-def _step(proto, opset: int) -> Step:
+def _step(proto, opsets: dict[str, int]) -> Step:
     label = f"node {proto.name!r}" if proto.name else f"a {proto.op_type} node"
-    if proto.domain not in ("", "ai.onnx"):
-        raise unsupported(proto, opset, f"domain {proto.domain!r} has no gradient path")
-    entry = lookup(proto.op_type, opset)
+    default = proto.domain in ("", "ai.onnx")
+    opset = opsets[""] if default else opsets.get(proto.domain, 1)
+    key = proto.op_type if default else f"{proto.domain}:{proto.op_type}"
+    entry = lookup(key, opset) if default or proto.domain == "ai.onnx.ml" else None
     if entry is None:
         raise unsupported(proto, opset, "has no gradient path")
     attrs = attribute_values(proto, label)
     attrs["_outputs"] = len(proto.output)
     node = Node(proto.op_type, proto.name, opset, attrs)
-    return Step(entry.fn, node, tuple(proto.input), tuple(proto.output))
+    return Step(entry.fn, node, tuple(proto.input), tuple(proto.output), entry.folds)
 
 
 def unsupported(proto, opset: int, why: str) -> InspectorError:
     """The one-line refusal: op, opset, node, and what still works."""
     name = f", node {proto.name!r}" if proto.name else ""
+    if proto.domain not in ("", "ai.onnx"):
+        name += f", domain {proto.domain!r}"
     span = f"opsets {OLDEST_OPSET}-{NEWEST_OPSET}"
     return InspectorError(
         f"operator {proto.op_type!r} (opset {opset}{name}) {why} (gradients cover the "
@@ -147,8 +152,7 @@ def unsupported(proto, opset: int, why: str) -> InspectorError:
 
 
 def _can_fold(step: Step, constants: dict[str, torch.Tensor]) -> bool:
-    entry = lookup(step.node.op_type, step.node.opset)
-    return bool(entry and entry.folds) and all(not n or n in constants for n in step.inputs)
+    return step.folds and all(not n or n in constants for n in step.inputs)
 
 
 def _fold(step: Step, constants: dict[str, torch.Tensor]) -> None:

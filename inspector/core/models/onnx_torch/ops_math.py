@@ -7,8 +7,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from inspector.core.errors import InspectorError
 from inspector.core.models.onnx_torch.registry import Node, op
-from inspector.core.models.onnx_torch.tensors import aligned, dtype_of
+from inspector.core.models.onnx_torch.tensors import aligned, bounded, dtype_of
 
 
 def _binary(fn):
@@ -221,5 +222,7 @@ def gemm(node: Node, a: torch.Tensor, b: torch.Tensor, c=None) -> torch.Tensor:
 @op("Range")
 def arange(node: Node, start: torch.Tensor, limit: torch.Tensor, delta: torch.Tensor):
     values = [v.item() for v in (start, limit, delta)]
-    count = max(math.ceil((values[1] - values[0]) / values[2]), 0)
+    if values[2] == 0:
+        raise InspectorError(f"operator 'Range' (node {node.name!r}) has a step of 0")
+    count = bounded(node, [max(math.ceil((values[1] - values[0]) / values[2]), 0)])[0]
     return values[0] + torch.arange(count, dtype=start.dtype) * values[2]

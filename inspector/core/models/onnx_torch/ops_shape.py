@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from inspector.core.models.onnx_torch.ops_nn import refuse
 from inspector.core.models.onnx_torch.registry import Node, op
-from inspector.core.models.onnx_torch.tensors import aligned, ints
+from inspector.core.models.onnx_torch.tensors import aligned, bounded, ints
 
 
 @op("Shape")
@@ -39,7 +39,7 @@ def constant(node: Node) -> torch.Tensor:
 @op("ConstantOfShape")
 def constant_of_shape(node: Node, dims: torch.Tensor) -> torch.Tensor:
     value = node.attr("value", torch.zeros(1))
-    return torch.full(ints(dims), value.reshape(-1)[0].item(), dtype=value.dtype)
+    return torch.full(bounded(node, ints(dims)), value.reshape(-1)[0].item(), dtype=value.dtype)
 
 
 @op("Flatten")
@@ -135,12 +135,15 @@ def gather_elements(node: Node, x: torch.Tensor, indices: torch.Tensor) -> torch
 
 @op("Expand")
 def expand(node: Node, x: torch.Tensor, dims: torch.Tensor) -> torch.Tensor:
-    return x.expand(torch.broadcast_shapes(tuple(x.shape), tuple(ints(dims))))
+    target = torch.broadcast_shapes(tuple(x.shape), tuple(bounded(node, ints(dims))))
+    return x.expand(bounded(node, target))
 
 
 @op("Tile")
 def tile(node: Node, x: torch.Tensor, repeats: torch.Tensor) -> torch.Tensor:
-    return x.repeat(*ints(repeats))
+    times = ints(repeats)
+    bounded(node, [a * b for a, b in zip(x.shape, times, strict=False)])
+    return x.repeat(*times)
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
@@ -158,6 +161,7 @@ def pad(node: Node, x: torch.Tensor, pads=None, value=None, axes=None) -> torch.
     for i, axis in enumerate(dims):
         full[axis % x.dim()] = listed[i]
         full[axis % x.dim() + x.dim()] = listed[i + half]
+    bounded(node, [max(0, d + full[a] + full[a + x.dim()]) for a, d in enumerate(x.shape)])
     spec: list[int] = []
     for axis in reversed(range(x.dim())):
         spec += [full[axis], full[axis + x.dim()]]

@@ -71,6 +71,7 @@ def supported_ops() -> dict[str, tuple[int, int]]:
 def _load_op_modules() -> None:
     from inspector.core.models.onnx_torch import (  # noqa: F401  (registers the ops)
         ops_math,
+        ops_ml,
         ops_nn,
         ops_reduce,
         ops_shape,

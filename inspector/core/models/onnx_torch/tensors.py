@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from inspector.core.errors import InspectorError
+from inspector.core.models.onnx_graphs import MAX_TENSOR_VALUES
 
 # onnx.TensorProto.DataType → torch dtype (the types image classifiers use)
 DTYPES = {
@@ -81,3 +82,24 @@ def aligned(*tensors: torch.Tensor | None) -> list[torch.Tensor | None]:
     if device is None:
         return list(tensors)
     return [t.to(device) if t is not None and t.device != device else t for t in tensors]
+
+
+def bounded(node, shape: list[int] | tuple[int, ...]) -> list[int]:
+    """Refuse, before allocating, an op output (ConstantOfShape, Expand, Tile, Range) of
+    more than MAX_TENSOR_VALUES values or with a negative size: a hostile graph's bomb."""
+    sizes = [int(s) for s in shape]
+    values = 1
+    for size in sizes:
+        if size < 0:
+            raise InspectorError(
+                f"operator {node.op_type!r} (node {node.name!r}) asks for a negative size "
+                f"{sizes}; the model is damaged"
+            )
+        values *= size
+    if values > MAX_TENSOR_VALUES:
+        raise InspectorError(
+            f"operator {node.op_type!r} (node {node.name!r}) would make a tensor of "
+            f"{values:,} values, more than the {MAX_TENSOR_VALUES:,} allowed; running the "
+            "model would exhaust memory"
+        )
+    return sizes
