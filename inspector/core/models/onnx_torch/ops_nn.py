@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from inspector.core.errors import InspectorError
 from inspector.core.models.onnx_torch.registry import Node, op
-from inspector.core.models.onnx_torch.tensors import aligned, ints
+from inspector.core.models.onnx_torch.tensors import aligned, bounded, ints
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -36,7 +36,12 @@ def _pads(node: Node, x: torch.Tensor, kernel: list[int], strides, dilations) ->
         return begins + ends
     if mode == "VALID":
         return [0] * (2 * rank)
-    return list(node.attr("pads", [0] * (2 * rank)))
+    pads = list(node.attr("pads", [0] * (2 * rank)))
+    if len(pads) != 2 * rank:
+        raise refuse(node, f"pads {pads[:8]} for a {rank}-d kernel")
+    padded = [size + pads[i] + pads[i + rank] for i, size in enumerate(x.shape[2:])]
+    bounded(node, [*x.shape[:2], *padded])  # a hostile pad must not allocate gigabytes
+    return pads
 
 
 def _symmetric(pads: list[int]) -> bool:
@@ -83,6 +88,11 @@ def conv_transpose(node: Node, x: torch.Tensor, w: torch.Tensor, b=None) -> torc
         raise refuse(node, "auto_pad SAME")
     strides, dilations = _geometry(node, kernel)
     pads = list(node.attr("pads", [0] * (2 * rank)))
+    grown = [
+        (d - 1) * s + (k - 1) * dl + 1
+        for d, s, k, dl in zip(x.shape[2:], strides, kernel, dilations, strict=False)
+    ]
+    bounded(node, [x.shape[0], w.shape[1] * node.attr("group", 1), *grown])
     extra = list(node.attr("output_padding", [0] * rank))
     group = node.attr("group", 1)
     if _symmetric(pads):
@@ -212,6 +222,8 @@ def resize(node: Node, x: torch.Tensor, roi=None, scales=None, sizes=None) -> to
         size and size[:2] != list(x.shape[:2])
     ):
         raise refuse(node, "resizing the batch or channel axes")
+    out = size[2:] if size else [int(d * f) for d, f in zip(x.shape[2:], factors[2:], strict=False)]
+    bounded(node, [*x.shape[:2], *out])
     kwargs = {"size": size[2:]} if size else {"scale_factor": factors[2:]}
     if mode == "nearest":
         rounding = node.attr("nearest_mode", "round_prefer_floor")
