@@ -126,6 +126,7 @@ def test_masked_gradients_are_flagged():
     assert statuses(results) == {
         "deterministic": PASSED,
         "logits, not probabilities": PASSED,
+        "input range": PASSED,
         "input gradients": WARNING,
         "very large ε": WARNING,
         "FGSM not stronger than PGD": PASSED,
@@ -196,7 +197,8 @@ def test_a_model_without_gradients_skips_the_gradient_checks():
     model = LoadedModel(base.info, None, base.reference_logits, reason)
     results = run_checks(model, digits(), subset(32), THREAT, None)
     assert statuses(results) == {
-        name: (PASSED if name in ("deterministic", "logits, not probabilities") else SKIPPED)
+        name: (PASSED if name in ("deterministic", "logits, not probabilities", "input range")
+               else SKIPPED)
         for name in NAMES
     }
     assert reason in by_name(results, "input gradients").explanation

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.checks import CHECKS
 from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.metrics import BOUNDARY_ERROR, statuses
@@ -526,7 +527,7 @@ def test_sanity_checks_are_listed_per_model(qtbot):
     assert window.setup.checks.isChecked()  # on by default
     results = run_to_finish(qtbot, window)
     checks = results.models[0].checks
-    assert len(checks) == 8
+    assert len(checks) == len(CHECKS)
     rows = window.setup.checks_panel.summary()
     passed = sum(c.status == "passed" for c in checks)
     assert rows[0].startswith(f"digits_standard: {passed} passed")

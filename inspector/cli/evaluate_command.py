@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from inspector.cli import interrupts
-from inspector.cli.main import threat_from_args
 from inspector.cli.progress import ProgressLine
+from inspector.cli.run_options import check_limit, model_overrides, threat_from_args
 from inspector.cli.table import summary_table
 from inspector.cli.trust import smoothing_from_args, trust_lines
 from inspector.core.audit import Audit, save_audit
@@ -29,18 +29,6 @@ AUDIT_THREAT = ThreatModel(
 )
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    found = {
-        "class_names": tuple(n.strip() for n in args.class_names.split(","))
-        if args.class_names
-        else None,
-        "input_shape": args.input_shape,
-        "mean": args.mean,
-        "std": args.std,
-    }
-    return {k: v for k, v in found.items() if v is not None}
-
-
 def build_request(args: argparse.Namespace) -> EvaluationRequest:
     """Turn flags into a request, checking what can be checked before any work starts."""
     if args.demo:
@@ -55,14 +43,13 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
         if not args.data:
             raise InspectorError("no dataset given: pass --data digits|tsipras|PATH (or --demo)")
         paths, data, base = args.model, args.data, AUDIT_THREAT
-    if args.limit is not None and args.limit < 1:
-        raise InspectorError(f"--limit must be at least 1, got {args.limit}")
+    check_limit(args.limit)
     if args.batch_size < 1:
         raise InspectorError(f"--batch-size must be at least 1, got {args.batch_size}")
     for out in (args.out, args.csv, args.summary_json, args.audit):
         if out and Path(out).is_dir():
             raise InspectorError(f"{out} is a folder: give a file name")
-    overrides = _overrides(args)
+    overrides = model_overrides(args)
     models = tuple(ModelRequest(path=p, arch=args.arch, overrides=overrides) for p in paths)
     return EvaluationRequest(
         models=models,

@@ -78,13 +78,30 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
     expected, found = tuple(model.info.input_shape), tuple(dataset.info.shape)
     if expected == found:
         return dataset
-    if not resize:
+    if not resize or not _adaptable(expected, found):
         shown = "×".join(map(str, found)), "×".join(map(str, expected))
         raise InspectorError(
             f"the dataset's images are {shown[0]} but {model.info.name} expects {shown[1]}; "
-            "pass --resize to resize them, or use matching data"
+            + _shape_advice(expected, found)
         )
     return adapt(dataset, expected)
+
+
+def _adaptable(expected: tuple[int, ...], found: tuple[int, ...]) -> bool:
+    """Whether resizing can fit the images: gray/RGB both sides (adapt's own rule)."""
+    return expected[0] in (1, 3) and found[0] in (1, 3)
+
+
+def _shape_advice(expected: tuple[int, ...], found: tuple[int, ...]) -> str:
+    """What fixes a shape mismatch; resizing is offered only where it works."""
+    if _adaptable(expected, found):
+        return "pass --resize to resize them, or use matching data"
+    if expected[-1] in (1, 3) and expected[0] not in (1, 3):
+        return (
+            "that looks like channels-last (N×H×W×C) input, but images are given as "
+            "N×C×H×W: export the model to take N×C×H×W (a permute at its input)"
+        )
+    return f"use images with {expected[0]} channels (only 1 and 3 can be converted)"
 
 
 def evaluate(

@@ -20,9 +20,10 @@ import torch
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.base import module_forward as _module_forward
+from inspector.core.certificate import NOT_AFFINE_ON_DATA, Certificate, affine_certificate
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
-from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
+from inspector.core.linear import is_affine_on, robustness_radius
 from inspector.core.logits import softmax
 from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
@@ -79,7 +80,8 @@ class ModelSweep:
     adv_conf: np.ndarray  # [n, len(eps)]
     breaking_eps: np.ndarray  # first grid ε at which the attack flipped it; NaN = never
     eps_done: int = 0  # grid points finished; fewer than len(eps) means partial
-    certified_radius: np.ndarray | None = None  # exact, when the model is affine
+    certified_radius: np.ndarray | None = None  # exact, when the model is proven affine
+    certificate_note: str | None = None  # why a model that looked affine got no certificate
     onnx_max_abs_diff: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     # Per example, the attack that broke it ("" where none did; the ensemble names its member);
@@ -178,17 +180,23 @@ def module_logits(model: LoadedModel, x: np.ndarray) -> np.ndarray:
 class _CleanPass:
     """Clean predictions, the ONNX conversion check and the exact linear certificate."""
 
-    def __init__(self, model: LoadedModel, n: int, norm: str, needs_gradients: bool) -> None:
-        self.model, self.norm = model, norm
+    def __init__(
+        self, model: LoadedModel, n: int, threat: ThreatModel, needs_gradients: bool
+    ) -> None:
+        self.model, self.norm = model, threat.norm
         self.pred = np.zeros(n, dtype=np.int64)
         self.conf = np.zeros(n, dtype=np.float64)
         self.probs = np.zeros((n, model.info.num_classes), dtype=np.float32)
         self.compare_onnx = model.info.backend == "onnx" and model.module is not None
         self.max_diff = 0.0
         self.needs_gradients = needs_gradients
-        self.affine = None
-        if model.module is not None and model.info.backend != "onnx":
-            self.affine = extract_affine(model.module, model.info.input_shape, model.info.device)
+        self.certificate = Certificate(None)
+        if threat.certificate and model.module is not None and model.info.backend != "onnx":
+            info = model.info
+            self.certificate = affine_certificate(
+                model.module, info.input_shape, info.num_classes, info.device
+            )
+        self.affine, self.note = self.certificate.affine, self.certificate.note
         self.radius = np.zeros(n) if self.affine is not None else None
 
     def batch(self, positions: np.ndarray, x: np.ndarray, labels: np.ndarray, first: int) -> None:
@@ -201,12 +209,12 @@ class _CleanPass:
         if self.compare_onnx:  # recorded in the model's verdict, which gradient users read
             self.max_diff = max(self.max_diff, self.model.check_conversion(x, logits))
         if self.affine is not None and self.radius is not None:
-            if is_affine_on(self.affine, logits, x):
+            if is_affine_on(self.affine, logits, x, tolerance=self.certificate.tolerance):
                 self.radius[positions] = robustness_radius(
                     self.affine, x.astype(np.float64), labels, self.norm
                 )
             else:
-                self.affine, self.radius = None, None
+                self.affine, self.radius, self.note = None, None, NOT_AFFINE_ON_DATA
 
     def check_conversion(self) -> None:
         if self.compare_onnx and self.needs_gradients and self.max_diff > ONNX_TOLERANCE:
@@ -384,7 +392,7 @@ def sweep_model(
     result.timings["batch_size"] = float(batch_size)
     yield BatchChosen(model_index, name, choice)
     runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
-    clean = _CleanPass(model, n, threat.norm, needs_gradients=not runs_without)
+    clean = _CleanPass(model, n, threat, needs_gradients=not runs_without)
     total = n + n * sum(1 for e in grid if e > 0)
     done = 0
     for positions in _batches(np.arange(n), batch_size):
@@ -402,6 +410,7 @@ def sweep_model(
         clean.radius,
         (clean.max_diff if clean.compare_onnx else None),
     )
+    result.certificate_note = clean.note
     result.timings["clean_seconds"] = time.perf_counter() - started
     total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
     yield from _attack_grid(

@@ -99,7 +99,7 @@ def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bo
     if suffix in TORCH_SUFFIXES:
         return load_torch_file(path, device, arch, trust_code)
     if suffix == ".pt2":
-        raw = load_exported(path, device)
+        raw = load_exported(path, device, trust_code)
     elif suffix == ".onnx":
         raw = load_onnx(path, device)
     else:
