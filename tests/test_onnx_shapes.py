@@ -174,15 +174,22 @@ def test_fixed_batch_of_one_and_several_outputs(tmp_path):
 
 def test_no_float_score_output_is_refused(tmp_path):
     graph = helper.make_graph(
-        [helper.make_node("ArgMax", ["x"], ["label"], axis=1, keepdims=0)],
+        [
+            helper.make_node("ArgMax", ["x"], ["label"], axis=1, keepdims=0),
+            helper.make_node("ReduceMax", ["x"], ["top"], keepdims=0, axes=[1]),
+        ],
         "labels",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
-        [helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])],
+        [
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info("top", TensorProto.FLOAT, ["N"]),
+        ],
     )
     path = tmp_path / "labels.onnx"
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.save(model, path)
-    with pytest.raises(InspectorError, match=r"none of its outputs \('label'\) is a float"):
+    words = r"outputs \('label': int64, 'top': float32 of rank 1\) is a"
+    with pytest.raises(InspectorError, match=words):
         load_model(path, device="cpu", overrides=DIGITS)
 
 
@@ -243,3 +250,33 @@ def test_saliency_records_its_own_measurement_in_the_verdict(tmp_path):
     assert not loaded.conversion.faithful and loaded.gradient_model().module is None
     dataset = open_dataset("digits")
     assert dataset.labels.shape[0] == 360  # the data path itself is untouched
+
+
+def test_the_sidecar_names_the_score_output(tmp_path):
+    """ "output" in the sidecar (or the overrides) picks the scores by name, checked."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 3)).eval()
+
+    class Both(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            logits = self.net(x)
+            return logits * 2.0, logits
+
+    path = _export(
+        Both(), tmp_path / "both.onnx", torch.rand(2, 1, 8, 8), output_names=["doubled", "plain"]
+    )
+    x = np.random.default_rng(2).random((4, 1, 8, 8), dtype=np.float32)
+    plain = net(torch.from_numpy(x)).detach().numpy()
+    first = load_model(path, device="cpu")
+    np.testing.assert_allclose(first.reference_logits(x), 2 * plain, rtol=1e-5)
+    (tmp_path / "both.onnx.json").write_text('{"output": "plain"}')
+    chosen = load_model(path, device="cpu")
+    np.testing.assert_allclose(chosen.reference_logits(x), plain, rtol=1e-5)
+    np.testing.assert_allclose(chosen.module(torch.from_numpy(x)).numpy(), plain, rtol=1e-5)
+    assert "scores read from output 'plain'" in " | ".join(chosen.info.notes)
+    with pytest.raises(InspectorError, match=r"output 'nope' .* its outputs: 'doubled', 'plain'"):
+        load_model(path, device="cpu", overrides={"output": "nope"})

@@ -58,7 +58,8 @@ def load_model(
     model_path = _existing_file(path)
     torch_device = resolve_device(device)
     layers = _explicit_layers(model_path, name, overrides)
-    raw = _load_raw(model_path, torch_device, arch, trust_code)
+    output = next((m.output for _, m in layers if m.output is not None), None)
+    raw = _load_raw(model_path, torch_device, arch, trust_code, output)
     layers.extend(raw.file_metadata)
     if fallback_input_shape is not None:
         fallback = {"input_shape": list(fallback_input_shape)}
@@ -90,7 +91,9 @@ def _explicit_layers(
     return layers
 
 
-def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bool) -> RawModel:
+def _load_raw(
+    path: Path, device: torch.device, arch: str | None, trust_code: bool, output: str | None
+) -> RawModel:
     """Dispatch on the extension; TorchScript vs torch.save is decided by the content."""
     from inspector.core.models.onnx_loader import load_onnx
     from inspector.core.models.torch_loaders import TORCH_SUFFIXES, load_exported, load_torch_file
@@ -101,11 +104,13 @@ def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bo
     if suffix == ".pt2":
         raw = load_exported(path, device, trust_code)
     elif suffix == ".onnx":
-        raw = load_onnx(path, device)
+        raw = load_onnx(path, device, output)
     else:
         raise unreadable(path, f"unknown extension {suffix or '(none)'!r}")
     if arch is not None:
         raw.notes.append(f"--arch ignored: {suffix} files carry their own network")
+    if output is not None and suffix != ".onnx":
+        raw.notes.append(f"output {output!r} ignored: only ONNX files have named outputs")
     return raw
 
 

@@ -29,6 +29,7 @@ class ModelMetadata:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     description: str | None = None
+    output: str | None = None  # ONNX: the output holding the scores, by name
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> ModelMetadata:
@@ -46,7 +47,7 @@ class ModelMetadata:
 def _parse_field(key: str, value: Any, source: str) -> Any:
     if value is None:
         return None
-    if key in ("name", "description"):
+    if key in ("name", "description", "output"):
         if not isinstance(value, str):
             raise InspectorError(f"{source}: {key} must be a string, got {value!r}")
         return value

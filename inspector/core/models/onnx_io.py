@@ -95,22 +95,56 @@ def expose_zipmap_scores(model) -> list[str]:
     return exposed
 
 
-def score_output(path: Path, model, exposed: list[str]) -> ScoreOutput:
-    """The first float output of rank 2 (or unknown rank): the ZipMap's scores come first."""
+def score_output(
+    path: Path, model, exposed: list[str], wanted: str | None = None
+) -> ScoreOutput:
+    """The output named `wanted`, else the only output, else the first float output of rank 2
+    (or unknown rank); a ZipMap's scores come first."""
     by_name = {o.name: o for o in model.graph.output}
     order = [*exposed, *(o.name for o in model.graph.output if o.name not in exposed)]
+    if wanted is None and len(order) == 1:  # no choice: the probe judges what it returns
+        return ScoreOutput(order[0], _is_probability(model, order[0]))
+    if wanted is not None:
+        if wanted not in by_name or not _is_scores(by_name[wanted]):
+            names = ", ".join(quoted(o.name) for o in model.graph.output[:8])
+            raise InspectorError(
+                f"{path}: output {quoted(wanted)} (from the model's \"output\" metadata) is "
+                f"not a float (N, classes) output of this model; its outputs: {names}"
+            )
+        order = [wanted]
     for name in order:
-        tensor_type = by_name[name].type.tensor_type
-        if not by_name[name].type.HasField("tensor_type"):
-            continue
-        rank = len(tensor_type.shape.dim) if tensor_type.HasField("shape") else None
-        if tensor_type.elem_type in _FLOAT_TYPES and rank in (2, None):
+        if _is_scores(by_name[name]):
             return ScoreOutput(name, name in exposed or _is_probability(model, name))
-    names = ", ".join(quoted(o.name) for o in model.graph.output[:5])
+    names = ", ".join(f"{quoted(o.name)}: {_kind(o)}" for o in model.graph.output[:5])
     raise InspectorError(
         f"{path}: none of its outputs ({names}) is a float tensor (N, classes); a "
         "classifier returning scores is expected"
     )
+
+
+def _kind(value_info) -> str:
+    """An output's type in a word: int64, float32 of rank 4, a sequence, ..."""
+    from onnx import helper
+
+    if not value_info.type.HasField("tensor_type"):
+        return value_info.type.WhichOneof("value") or "untyped"
+    tensor_type = value_info.type.tensor_type
+    try:
+        name = str(helper.tensor_dtype_to_np_dtype(tensor_type.elem_type))
+    except Exception:
+        name = f"element type {tensor_type.elem_type}"
+    if tensor_type.HasField("shape") and tensor_type.elem_type in _FLOAT_TYPES:
+        name += f" of rank {len(tensor_type.shape.dim)}"
+    return name
+
+
+def _is_scores(value_info) -> bool:
+    """A float tensor of rank 2, or of unknown rank."""
+    if not value_info.type.HasField("tensor_type"):
+        return False
+    tensor_type = value_info.type.tensor_type
+    rank = len(tensor_type.shape.dim) if tensor_type.HasField("shape") else None
+    return tensor_type.elem_type in _FLOAT_TYPES and rank in (2, None)
 
 
 def _is_probability(model, name: str) -> bool:

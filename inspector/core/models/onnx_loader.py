@@ -56,12 +56,14 @@ _ORT_DTYPES = {
 }
 
 
-def load_onnx(path: Path, device: torch.device) -> RawModel:
-    """Check the graph, open an onnxruntime session, and build the torch interpreter of it."""
+def load_onnx(path: Path, device: torch.device, output_name: str | None = None) -> RawModel:
+    """Check the graph, open an onnxruntime session, and build the torch interpreter of it.
+
+    `output_name` (sidecar or overrides "output") picks the score output by name."""
     model, data_files = _read_checked(path)
     input_name, dims = _image_input(path, model)
     layout, chw, layout_note = input_layout(path, input_name, dims)
-    output = score_output(path, model, expose_zipmap_scores(model))
+    output = score_output(path, model, expose_zipmap_scores(model), output_name)
     fixed = dims[0] if isinstance(dims[0], int) else None
     raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
     session = _open_session(path, _session_source(path, model), device, raw)
