@@ -280,3 +280,23 @@ def test_the_sidecar_names_the_score_output(tmp_path):
     assert "scores read from output 'plain'" in " | ".join(chosen.info.notes)
     with pytest.raises(InspectorError, match=r"output 'nope' .* its outputs: 'doubled', 'plain'"):
         load_model(path, device="cpu", overrides={"output": "nope"})
+
+
+def test_a_sidecar_scale_feeds_0_255_pixels(tmp_path):
+    """"scale": 255 for a model trained on 0-255 pixels; ε and the data stay in [0, 1]."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 3)).eval()
+    path = _export(net, tmp_path / "bytes.onnx", torch.rand(2, 1, 8, 8))
+    (tmp_path / "bytes.onnx.json").write_text('{"scale": 255, "mean": [127.5]}')
+    loaded = load_model(path, device="cpu")
+    x = np.random.default_rng(3).random((4, 1, 8, 8), dtype=np.float32)
+    expected = net(torch.from_numpy(x * 255 - 127.5)).detach().numpy()
+    np.testing.assert_allclose(loaded.reference_logits(x), expected, rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(
+        loaded.module(torch.from_numpy(x)), torch.from_numpy(expected), rtol=1e-4, atol=1e-3
+    )
+    assert loaded.info.mean == (0.5,) and loaded.info.std == (1 / 255,)
+    assert any("scale 255 from sidecar" in note for note in loaded.info.notes)
+    (tmp_path / "bytes.onnx.json").write_text('{"scale": -1}')
+    with pytest.raises(InspectorError, match="scale must be a positive number"):
+        load_model(path, device="cpu")
