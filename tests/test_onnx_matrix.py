@@ -188,3 +188,27 @@ def test_matrix_cell(exports: Exports, arch: str, fmt: str) -> None:
         f"pt2={exports.pt2_robust_accuracy(arch)}"
     )  # the README's table, with -s
     assert robust == exports.pt2_robust_accuracy(arch)
+
+
+def test_a_dynamo_export_from_the_command_line(exports: Exports, tmp_path, capsys) -> None:
+    """The CLI on the dynamo exporter's default-opset resnet18: gradients, exit 0, the same
+    robust accuracy curve as the .pt2, and the conversion gap in the results file."""
+    import json
+
+    from inspector.cli.main import main
+
+    path = exports.file("resnet18", "onnx-dynamo")
+    for source in path.parent.glob(f"{path.name}*"):  # the .onnx and its external weights
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    model_path = tmp_path / path.name
+    (tmp_path / f"{path.name}.json").write_text(json.dumps(META))
+    out = tmp_path / "r.json"
+    eps = ",".join(f"{e:.10f}" for e in GRID)
+    argv = ["evaluate", "--model", str(model_path), "--data"]
+    argv += [str(exports.dataset("resnet18")), "--attack", "pgd", "--steps", "5", "--eps", eps]
+    assert main([*argv, "--device", "cpu", "--no-checks", "--out", str(out)]) == 0
+    capsys.readouterr()
+    model = json.loads(out.read_text())["models"][0]
+    curve = tuple(point["robust_accuracy"] for point in model["curve"])
+    assert curve == exports.pt2_robust_accuracy("resnet18")
+    assert model["onnx_conversion_max_rel_diff"] < 1e-4
