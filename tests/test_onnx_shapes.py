@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 from inspector.cli.main import main
@@ -300,3 +300,39 @@ def test_a_sidecar_scale_feeds_0_255_pixels(tmp_path):
     (tmp_path / "bytes.onnx.json").write_text('{"scale": -1}')
     with pytest.raises(InspectorError, match="scale must be a positive number"):
         load_model(path, device="cpu")
+
+
+def test_an_operator_without_gradients_leaves_square(tmp_path, capsys):
+    """Sinh has no function here: loading says op, opset and node; PGD is refused in one
+    line; Square runs through onnxruntime alone."""
+    rng = np.random.default_rng(4)
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"]),
+        helper.make_node("Gemm", ["f", "w"], ["g"], transB=1),
+        helper.make_node("Sinh", ["g"], ["y"], name="odd"),
+    ]
+    weight = numpy_helper.from_array(rng.standard_normal((3, 16)).astype(np.float32), "w")
+    graph = helper.make_graph(
+        nodes,
+        "sinh",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+        [weight],
+    )
+    path = tmp_path / "sinh.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    onnx.save(model, path)
+    loaded = load_model(path, device="cpu")
+    assert not loaded.differentiable
+    assert "operator 'Sinh' (opset 17, node 'odd') has no gradient path" in (
+        loaded.gradient_unavailable_reason
+    )
+    x = rng.random((12, 1, 4, 4), dtype=np.float32)
+    from helpers import save_npz
+
+    data = str(save_npz(tmp_path / "d.npz", x, loaded.reference_logits(x).argmax(1)))
+    argv = ["evaluate", "--model", str(path), "--data", data, "--eps", "0,0.1", "--no-checks"]
+    assert main([*argv, "--attack", "pgd", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pgd needs gradients" in err and "'Sinh'" in err
+    assert main([*argv, "--attack", "square", "--queries", "50", "--device", "cpu"]) == 0
