@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import zipfile
 from pathlib import Path
@@ -112,7 +113,13 @@ def test_pt2_pickle_payload_is_live_then_refused(linear_pt2, tmp_path, member):
     marker = tmp_path / "ran"
     build = sample_inputs_payload if member == "sample_inputs" else weights_payload
     hostile = build(linear_pt2, tmp_path / "hostile.pt2", marker)
-    torch.export.load(str(hostile))  # unprotected torch runs the payload and loads fine
+    # unprotected torch runs the payload and loads fine; its fallback warning has a format
+    # bug (too few arguments) that pytest's log capture turns into an error, so mute it
+    logging.disable(logging.CRITICAL)
+    try:
+        torch.export.load(str(hostile))
+    finally:
+        logging.disable(logging.NOTSET)
     assert marker.exists()
     marker.unlink()
     system = f"{os.system.__module__}.system"
@@ -451,6 +458,13 @@ FAST_CASES = {
     ("vit", "exported"),
 }
 FORMATS = ("traced", "scripted", "exported", "decomposed")
+# the costliest cells (10-22 s each here) whose graph ops the kept cells all cover (checked
+# by listing exported_op_names of every cell): left out to keep the suite in bounds
+LEFT_OUT = {
+    ("densenet121", "decomposed"),
+    ("efficientnet_b0", "decomposed"),
+    ("regnet", "decomposed"),
+}
 
 
 def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
@@ -475,6 +489,8 @@ def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
 def architecture_cases():
     for name in ARCHITECTURES:
         for form in FORMATS:
+            if (name, form) in LEFT_OUT:
+                continue
             marks = [] if (name, form) in FAST_CASES else [pytest.mark.slow]
             yield pytest.param(name, form, marks=marks, id=f"{name}-{form}")
 
