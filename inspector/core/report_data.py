@@ -77,8 +77,9 @@ class EpsRow:
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # "passed", "warning", "skipped"
+    status: str  # "passed", "warning", "not informative", "skipped"
     explanation: str
+    seconds: float | None = None  # what it cost, when recorded
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,11 @@ class ModelSummary:
     checks: list[Check] = field(default_factory=list)
     smoothing: Smoothing | None = None
     notes: list[str] = field(default_factory=list)  # attack notes, which attack broke what
+
+    @property
+    def warned(self) -> bool:
+        """A sanity check warns: every robust accuracy of this model carries the mark."""
+        return any(c.status == "warning" for c in self.checks)
 
     @property
     def has_certified(self) -> bool:
@@ -188,9 +194,19 @@ def _get(item: Any, key: str, default: Any = "") -> Any:
 def _checks(m: ModelResult) -> list[Check]:
     found = getattr(m, "checks", None) or []
     return [
-        Check(str(_get(c, "name")), str(_get(c, "status")), str(_get(c, "explanation")))
+        Check(
+            str(_get(c, "name")),
+            str(_get(c, "status")),
+            str(_get(c, "explanation")),
+            _seconds(_get(c, "seconds", None)),
+        )
         for c in found
     ]
+
+
+def _seconds(value: Any) -> float | None:
+    """A recorded check time, or None (absent in old files, or not a number)."""
+    return float(value) if isinstance(value, (int, float)) and value == value else None
 
 
 def _cell(value: Any, key: str = "") -> str:
