@@ -6,7 +6,7 @@ al. 2018; Carlini et al. 2019): a nondeterministic model, probabilities instead 
 zero or non-finite input gradients, robust accuracy that does not fall to ~0 at a huge ε,
 FGSM or a gradient-free attack beating PGD, results that still move with more steps or
 restarts, adversarial points outside the threat model. Each check runs on a small stratified
-subset, sized so that all of them together cost at most a fifth of the evaluation they judge
+subset, sized so that all of them together cost about 15 % of the evaluation they judge
 (budget.py); they reuse what the sweep found rather than attacking again where they can.
 Each ends as "passed", "warning", "not informative" (nothing to test) or "skipped" (could
 not run), with plain sentences saying what was measured, what it means and what to do, and

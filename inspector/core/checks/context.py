@@ -19,7 +19,13 @@ import torch
 
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.pgd import PGD
-from inspector.core.checks.budget import FORWARD, Budget, call_floor, probe_index
+from inspector.core.checks.budget import (
+    CHECKS_SHARE,
+    FORWARD,
+    Budget,
+    call_floor,
+    probe_index,
+)
 from inspector.core.checks.result import CheckResult, skipped
 from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
@@ -28,6 +34,7 @@ from inspector.core.sweep import ModelSweep
 from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
 BASE_COST = 2 * FORWARD + 1  # per example: the logits, one repeat and one input gradient
+TIME_SHARE = 0.2  # of the sweep's time: the optional parts stop here (the limit is 0.25)
 
 
 @dataclass
@@ -73,6 +80,7 @@ class Context:
     ) -> None:
         self.model, self.threat, self.sweep, self.cancel = model, threat, sweep, cancel
         self.dataset = dataset
+        self.started = time.perf_counter()
         self.budget = Budget.of(sweep, threat, min(subset, len(indices)))
         self.subset = min(subset, self.budget.examples("base", BASE_COST, cap=subset))
         labels = dataset.labels[indices].astype(np.int64)
@@ -96,6 +104,16 @@ class Context:
             self.model.reference_logits(self.x[:1])
             single = min(single, time.perf_counter() - started)
         return call_floor(single, batch_seconds, self.n)
+
+    def time_left(self) -> float | None:
+        """Seconds left of the checks' share of the sweep's time (None: the sweep was not
+        timed); the optional parts of a check (Square's later queries, the extra restart)
+        run only within it."""
+        if self.budget.seconds is None:
+            return None
+        return TIME_SHARE / CHECKS_SHARE * self.budget.seconds - (
+            time.perf_counter() - self.started
+        )
 
     @property
     def n(self) -> int:
