@@ -233,3 +233,4 @@ def test_cancelling_during_the_second_model_keeps_the_first_models_checks():
     assert len(results.models[0].checks) == 8
     assert not results.models[0].sweep.partial
 
+

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from inspector import __version__
+from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
 from inspector.core.report_gallery import (
@@ -198,15 +199,10 @@ def _checks(m: ModelResult) -> list[Check]:
             str(_get(c, "name")),
             str(_get(c, "status")),
             str(_get(c, "explanation")),
-            _seconds(_get(c, "seconds", None)),
+            finite_or_none(_get(c, "seconds", None)),
         )
         for c in found
     ]
-
-
-def _seconds(value: Any) -> float | None:
-    """A recorded check time, or None (absent in old files, or not a number)."""
-    return float(value) if isinstance(value, (int, float)) and value == value else None
 
 
 def _cell(value: Any, key: str = "") -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from inspector.core.checks.context import Context
-from inspector.core.checks.result import CheckResult, skipped, verdict
+from inspector.core.checks.result import CheckResult, finite_or_none, skipped, verdict
 from inspector.core.data.base import ImageDataset
 from inspector.core.sweep import ModelSweep
 
@@ -55,9 +55,13 @@ def sweep_points(
 
 def judge(name: str, norm: str, points: Iterable[Points], before: dict | None = None):
     """The verdict over `points` (and, when given, the figures of an earlier verdict)."""
-    old = before or {}
-    ball = float(old.get("ball_excess", -np.inf))
-    box, count = float(old.get("box_excess", 0.0)), int(old.get("points", 0))
+    old = before or {}  # an earlier verdict's figures, perhaps from a file: numbers or nothing
+    ball = finite_or_none(old.get("ball_excess"))
+    ball = -np.inf if ball is None else ball
+    box, count = (
+        finite_or_none(old.get("box_excess")) or 0.0,
+        int(finite_or_none(old.get("points")) or 0),
+    )
     for eps, x, adv, slack in points:
         ball = max(ball, _excess(x, adv, eps, norm, slack))
         outside = np.maximum(-adv, adv.astype(np.float64) - 1) - slack

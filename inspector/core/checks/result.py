@@ -7,6 +7,7 @@ could not run (no gradients, an attack refused), with the reason.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,14 +36,20 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        seconds = data.get("seconds")
         return cls(
             str(data["name"]),
             str(data["status"]),
             str(data.get("explanation", "")),
             dict(data.get("figures") or {}),
-            None if seconds is None else float(seconds),
+            finite_or_none(data.get("seconds")),
         )
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A finite number ≥ 0 from a file, else None (absent, text, NaN: files may be hostile)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 def verdict(name: str, warn: bool, explanation: str, **figures: Any) -> CheckResult:
