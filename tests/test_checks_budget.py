@@ -234,3 +234,13 @@ def test_cancelling_during_the_second_model_keeps_the_first_models_checks():
     assert not results.models[0].sweep.partial
 
 
+
+
+def test_a_small_evaluation_keeps_the_budget_too(tmp_path):
+    """The shape of the issue's ViT case (64 images, PGD-5, one ε): the checks' smallest
+    samples (8 examples) still cost well under a quarter of so short an evaluation."""
+    model, dataset = cnn_problem(tmp_path, n=64)
+    threat = ThreatModel(eps=(0.0, 1e-5), steps=5)
+    ratio, results, _ = cost_ratio(model, dataset, np.arange(64), threat)
+    assert ratio <= 0.25, f"the checks cost {ratio:.0%} of the evaluation"
+    assert by_name(results, "more steps and restarts").figures["attacked"] >= 8
