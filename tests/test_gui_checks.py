@@ -96,6 +96,14 @@ def test_the_panel_says_when_checks_were_off_and_shows_them_as_they_come(qtbot):
     assert "were off" in window.setup.checks_panel.empty.text()
     window.setup.checks.setChecked(True)
     arrived: list[int] = []
-    window.runner.assessed.connect(lambda e: arrived.append(len(e.checks)))
+    saved: list[list[int]] = []  # what autosave would write at that moment, per model
+
+    def on_assessed(event) -> None:
+        arrived.append(len(event.checks))
+        current = window.current_results()  # the window's own slot ran first
+        saved.append([len(m.checks) for m in current.models])
+
+    window.runner.assessed.connect(on_assessed)
     run_to_finish(qtbot, window)
     assert arrived[:8] == list(range(1, 9))  # one event per check, as each finishes
+    assert saved[7][0] == 8 and saved[8][:2] == [8, 1]  # mid-run: the finished checks kept
