@@ -231,16 +231,20 @@ def _stronger_cost(ctx: Context) -> float:
     return sum(per_example(t) for t in stronger(ctx.baseline_threat()))
 
 
-def _more_pgd(ctx: Context, eps: float, x, y, left: np.ndarray) -> list[str]:
+def _more_pgd(ctx: Context, kept: Kept, x, y, left: np.ndarray) -> list[str]:
     """PGD with twice the steps and the evaluation's restarts, then the one extra random
-    restart on what survived when the checks' share of the sweep's time allows it (on small
-    models each step's overhead, not the examples, is the cost); clears `left` where broken."""
+    restart on what survived, unless the warning is already settled or the checks' share of
+    the sweep's time does not allow it (on small models each step's overhead, not the
+    examples, is the cost); clears `left` where broken."""
+    eps = kept.eps
     threat = ctx.baseline_threat()
     more = replace(threat, steps=2 * threat.steps)
     started = time.perf_counter()
     attack, label, kwargs = ctx.gradient_attack(more)
     left[ctx.attack(attack, eps, x, y, 5, **kwargs)] = False
     elapsed, labels = time.perf_counter() - started, [label]
+    if _too_many(int((~left).sum()), len(x), kept.robust, MORE_STEPS_MAX_DROP):
+        return labels  # settled: not converged
     left_time = ctx.time_left()
     if left_time is not None and elapsed / threat.restarts > left_time:
         return labels  # the extra restart would overrun: said in the text
@@ -262,7 +266,7 @@ def check_more_steps(ctx: Context, name: str) -> CheckResult:
     x, y = kept.sample(ctx.budget.examples("steps", _stronger_cost(ctx)), ctx.threat.seed)
     left = np.ones(len(x), dtype=bool)
     if ctx.baseline_threat().attack == "pgd":
-        labels = _more_pgd(ctx, kept.eps, x, y, left)
+        labels = _more_pgd(ctx, kept, x, y, left)
     else:
         labels = []
         for stream, threat in enumerate(stronger(ctx.baseline_threat()), start=5):
