@@ -147,7 +147,7 @@ def test_nothing_left_robust_is_not_informative_not_a_pass():
 def test_trades_passes_under_a_strong_gradient_attack():
     """With APGD-T the warning goes away: the gradients were fine, PGD-10 was weak."""
     model, indices = demo("digits_trades"), subset(64)
-    threat = replace(THREAT, attack="apgd-t", steps=30, eps=(0.0, 0.2))
+    threat = replace(THREAT, attack="apgd-t", steps=100, eps=(0.0, 0.2))
     *_, sweep = sweep_model(model, digits(), indices, threat)
     assert statuses(run_checks(model, digits(), indices, threat, sweep)) == dict.fromkeys(
         NAMES, PASSED
@@ -170,6 +170,7 @@ def test_masked_gradients_are_flagged():
     assert statuses(results) == {
         "deterministic": PASSED,
         "logits, not probabilities": PASSED,
+        "input range": PASSED,
         "input gradients": WARNING,
         "very large ε": WARNING,
         "FGSM not stronger than PGD": PASSED,
@@ -241,7 +242,8 @@ def test_a_model_without_gradients_skips_the_gradient_checks():
     model = LoadedModel(base.info, None, base.reference_logits, reason)
     results = run_checks(model, digits(), subset(32), THREAT, None)
     assert statuses(results) == {
-        name: (PASSED if name in ("deterministic", "logits, not probabilities") else SKIPPED)
+        name: (PASSED if name in ("deterministic", "logits, not probabilities", "input range")
+               else SKIPPED)
         for name in NAMES
     }
     assert reason in by_name(results, "input gradients").explanation

@@ -1,13 +1,16 @@
 """The shipped demo models (resources/demo/) load, and show the tradeoff they exist to show.
 
 These tests read the files as shipped and never retrain (except the one `slow` test, which
-reruns the build script into a temporary folder to check that it is deterministic).
+reruns the build script into temporary folders to check that it is deterministic). Only
+machine-independent facts are compared: the shipped files' SHA-256 (MANIFEST.sha256) and
+accuracies with margins, never trained weights or logits across machines.
 Normalisation is applied by hand from the sidecar, as (x - mean) / std, to check that the
 bare exported networks plus their sidecars reproduce the trained models.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -254,24 +257,59 @@ def test_project_loader_reproduces_the_shipped_models(file_name: str, tmp_path: 
     assert float((logits(loaded.module, x) - reference).abs().max()) < 1e-4
 
 
-# --- determinism ----------------------------------------------------------------------------
+# --- integrity and determinism ----------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_build_script_reproduces_the_shipped_logits(tmp_path: Path) -> None:
-    """Rerun the build (about 25 s) and compare every model's test-split logits.
+def manifest(folder: Path = DEMO) -> dict[str, str]:
+    """MANIFEST.sha256 as {file name: sha256}."""
+    lines = (folder / "MANIFEST.sha256").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
 
-    File bytes are not compared: serialisation may embed nondeterministic metadata. A
-    mismatch on another CPU type can come from different float kernels, not a seed bug.
-    """
+
+def test_manifest_hashes_every_shipped_model_file_and_sidecar() -> None:
+    """The shipped bytes are checked by hash, which no CPU type can change."""
+    listed = manifest()
+    expected = {name for f in MODEL_FILES for name in (f, f"{f}.json")}
+    assert set(listed) == expected
+    for name, digest in listed.items():
+        assert hashlib.sha256((DEMO / name).read_bytes()).hexdigest() == digest, name
+
+
+REBUILT = "digits_pgd"  # adversarial training (seeded random starts) and two export formats
+
+
+def rebuild(folder: Path) -> Path:
     subprocess.run(
-        [sys.executable, str(SCRIPT), "--out", str(tmp_path)],
+        [sys.executable, str(SCRIPT), "--out", str(folder), "--only", REBUILT],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    for name in DIGITS + TSIPRAS:
-        x, _ = held_out(name)
-        rebuilt = logits(exported(name, tmp_path), x)
-        # bit-identical on the machine that built them; other CPUs' kernels may differ slightly
-        torch.testing.assert_close(rebuilt, logits(exported(name), x), atol=1e-4, rtol=0)
+    return folder
+
+
+@pytest.mark.slow
+def test_build_script_is_deterministic_and_its_model_shows_the_tradeoff(tmp_path: Path) -> None:
+    """Rebuild one model twice (about 10 s each) on this machine and compare the two builds.
+
+    Never compared with the shipped files: training amplifies tiny differences between CPU
+    types' float kernels (0.055 in a logit on an AMD EPYC), so across machines only the
+    accuracy the recipe reaches is a fact; the shipped bytes are checked by the manifest.
+    """
+    first, second = rebuild(tmp_path / "a"), rebuild(tmp_path / "b")
+    x, y = held_out(REBUILT)
+    a, b = exported(REBUILT, first), exported(REBUILT, second)
+    assert torch.equal(logits(a, x), logits(b, x)), "two builds on one machine differ"
+    assert sidecar(f"{REBUILT}.pt2", first) == sidecar(f"{REBUILT}.pt2", second)
+    assert set(manifest(first)) == {
+        f"{REBUILT}{s}" for s in (".pt2", ".pt2.json", ".ts", ".ts.json")
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.load(str(first / f"{REBUILT}.ts"))
+    from_ts = logits(Normalised(scripted, sidecar(f"{REBUILT}.ts", first)), x)
+    torch.testing.assert_close(from_ts, logits(a, x), atol=1e-5, rtol=0)
+    # what the recipe must reach on any machine (shipped: 0.967 clean, 0.825 under PGD-10)
+    assert accuracy(a, x, y) >= 0.94
+    found = PGD(a, "linf", steps=PGD_STEPS, restarts=1).perturb(x, y, 0.1).found
+    assert float((~found).double().mean()) >= 0.75

@@ -16,7 +16,7 @@ from gui_support import (  # noqa: F401  (fixtures are used by name)
 from PySide6.QtCore import Qt
 
 from inspector.core.audit import Audit, load_audit, save_audit
-from inspector.core.checks import NOT_INFORMATIVE
+from inspector.core.checks import CHECKS, NOT_INFORMATIVE
 from inspector.core.checks.result import WARNING_MARK, CheckResult, warning_note
 from inspector.gui.examples import ADV
 
@@ -36,7 +36,7 @@ def test_refining_in_the_window_keeps_checks_selection_and_slider(qtbot, tmp_pat
     window = demo_window(qtbot)
     window.setup.checks.setChecked(True)
     first = run_to_finish(qtbot, window)
-    assert all(len(m.checks) == 8 for m in first.models)
+    assert all(len(m.checks) == len(CHECKS) for m in first.models)
     window.examples.select_position(17)
     window.eps_bar.set_eps_index(3)  # ε = 0.15
     panel_before = window.setup.checks_panel.summary()
@@ -105,5 +105,6 @@ def test_the_panel_says_when_checks_were_off_and_shows_them_as_they_come(qtbot):
 
     window.runner.assessed.connect(on_assessed)
     run_to_finish(qtbot, window)
-    assert arrived[:8] == list(range(1, 9))  # one event per check, as each finishes
-    assert saved[7][0] == 8 and saved[8][:2] == [8, 1]  # mid-run: the finished checks kept
+    k = len(CHECKS)
+    assert arrived[:k] == list(range(1, k + 1))  # one event per check, as each finishes
+    assert saved[k - 1][0] == k and saved[k][:2] == [k, 1]  # mid-run: finished checks kept

@@ -69,7 +69,16 @@ def test_saved_audit_reopens_to_the_same_view_and_numbers(qtbot, tmp_path):
         == "boundary error"
         for p in shown[:5]
     )
-    assert [m.info.name for m in reopened.models] == [m.info.name for m in results.models]
+    # the demo models lie outside the audit's folder: listed, not opened until confirmed
+    assert reopened.models == []
+    dialog = reopened.documents.sources_dialog
+    names = [m.info.name for m in results.models]
+    assert sorted(n for k, n in dialog.confirm_buttons if k == "model") == sorted(names)
+    for name in names:
+        with qtbot.waitSignal(reopened.documents.sourcesChecked, timeout=TIMEOUT):
+            reopened.documents.sources_dialog.confirm_buttons["model", name].click()
+    wait_loaded(qtbot, reopened)
+    assert [m.info.name for m in reopened.models] == names
     assert reopened.dataset is not None and reopened.view.dataset is not None
 
 
@@ -92,8 +101,10 @@ def test_a_changed_model_file_is_reported_and_results_stay_viewable(qtbot, tmp_p
     assert dialog is not None and dialog.isVisible()
     assert ("model", first.info.name) in dialog.buttons  # "Locate…" for the changed file
     assert reopened.view.rates(0, 1) == window.view.rates(0, 1)  # still viewable
-    # only the files that still match are reopened
-    assert [m.info.name for m in reopened.models] == [m.info.name for m in results.models[1:]]
+    # the others lie outside the audit's folder: not checked, nothing reopened unasked
+    assert reopened.models == []
+    assert set(dialog.confirm_buttons) == {("model", m.info.name) for m in results.models[1:]}
+    assert "outside the audit's folder" in dialog.messages["model", results.models[1].info.name]
     dialog.close()
 
 

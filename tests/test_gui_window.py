@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.checks import CHECKS
 from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.metrics import BOUNDARY_ERROR, statuses
@@ -278,14 +279,17 @@ def test_closing_during_a_run_exits_cleanly(qtbot):
 
 
 class NaNNet(torch.nn.Module):
-    """Loads fine (its output has the right shape) but every logit is NaN."""
+    """Loads fine (the load-time probe's blank and grey images give finite logits of the
+    right shape) but every logit is NaN on an image with a bright pixel, as digits have."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fc = torch.nn.Linear(64, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(x.flatten(1)) * float("nan")
+        flat = x.flatten(1)
+        bright = flat.amax(dim=1, keepdim=True) > 0.75
+        return self.fc(flat) * torch.where(bright, float("nan"), 1.0)
 
 
 def test_worker_exception_becomes_a_dialog(qtbot, tmp_path):
@@ -523,7 +527,7 @@ def test_sanity_checks_are_listed_per_model(qtbot):
     assert window.setup.checks.isChecked()  # on by default
     results = run_to_finish(qtbot, window)
     checks = results.models[0].checks
-    assert len(checks) == 8
+    assert len(checks) == len(CHECKS)
     rows = window.setup.checks_panel.summary()
     passed = sum(c.status == "passed" for c in checks)
     assert rows[0].startswith(f"digits_standard: {passed} passed")

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from inspector.cli.main import threat_from_args
+from inspector.cli import interrupts
 from inspector.cli.progress import ProgressLine
+from inspector.cli.run_options import check_limit, model_overrides, threat_from_args
 from inspector.cli.table import summary_table
 from inspector.cli.trust import smoothing_from_args, trust_lines
 from inspector.core.audit import Audit, save_audit
@@ -16,7 +17,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults, save_results
-from inspector.core.sweep import Progress
+from inspector.core.sweep import BatchChosen, Progress
 from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
 
 # The default for audits (no --demo): the attack ensemble at its papers' budget.
@@ -26,18 +27,6 @@ AUDIT_THREAT = ThreatModel(
     steps=DEFAULT_STEPS["ensemble"],
     restarts=DEFAULT_RESTARTS["ensemble"],
 )
-
-
-def _overrides(args: argparse.Namespace) -> dict:
-    found = {
-        "class_names": tuple(n.strip() for n in args.class_names.split(","))
-        if args.class_names
-        else None,
-        "input_shape": args.input_shape,
-        "mean": args.mean,
-        "std": args.std,
-    }
-    return {k: v for k, v in found.items() if v is not None}
 
 
 def build_request(args: argparse.Namespace) -> EvaluationRequest:
@@ -54,14 +43,13 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
         if not args.data:
             raise InspectorError("no dataset given: pass --data digits|tsipras|PATH (or --demo)")
         paths, data, base = args.model, args.data, AUDIT_THREAT
-    if args.limit is not None and args.limit < 1:
-        raise InspectorError(f"--limit must be at least 1, got {args.limit}")
+    check_limit(args.limit)
     if args.batch_size < 1:
         raise InspectorError(f"--batch-size must be at least 1, got {args.batch_size}")
     for out in (args.out, args.csv, args.summary_json, args.audit):
         if out and Path(out).is_dir():
             raise InspectorError(f"{out} is a folder: give a file name")
-    overrides = _overrides(args)
+    overrides = model_overrides(args)
     models = tuple(ModelRequest(path=p, arch=args.arch, overrides=overrides) for p in paths)
     return EvaluationRequest(
         models=models,
@@ -81,11 +69,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
     request = build_request(args)
     progress = ProgressLine(len(request.models))
     results: EvaluationResults | None = None
-    for item in evaluate(request):
+    # Ctrl-C raises KeyboardInterrupt; should some library swallow it, the run still stops
+    # at its next check, and nothing is written (a partial result is not what was asked).
+    for item in evaluate(request, cancel=interrupts.interrupted):
         if isinstance(item, EvaluationResults):
             results = item
         elif isinstance(item, Progress):
             progress.update(item)
+        elif isinstance(item, BatchChosen) and item.choice.size < item.choice.requested:
+            print(f"{item.model_name}: {item.choice.describe()}", file=sys.stderr)
+    if interrupts.interrupted():
+        raise KeyboardInterrupt
     assert results is not None
     print(summary_table(results))
     if trust := trust_lines(results):

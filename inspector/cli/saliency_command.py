@@ -91,6 +91,7 @@ def _options(args: argparse.Namespace) -> dict:
 def run_saliency(args: argparse.Namespace) -> int:
     from inspector.cli.saliency_rows import build_figure, model_row
     from inspector.core.data import open_dataset
+    from inspector.core.saliency.attribution import MethodUnavailable
     from inspector.core.saliency.figure import save_png
 
     request = _request(args)
@@ -102,14 +103,23 @@ def run_saliency(args: argparse.Namespace) -> int:
             f"(0..{size - 1})"
         )
     threat = _threat(args, request.eps)
-    rows = [
-        model_row(_load(args, path, dataset), dataset, request.index, args, threat, _options(args))
-        for path in request.paths
-    ]
+    rows, skipped, reasons = [], [], []
+    for path in request.paths:
+        model = _load(args, path, dataset)
+        try:
+            rows.append(model_row(model, dataset, request.index, args, threat, _options(args)))
+        except MethodUnavailable as exc:  # one model the method cannot serve: a note
+            reasons.append(str(exc))
+            skipped.append(f"{model.info.name} skipped: {exc}")
+    if not rows:
+        raise InspectorError(reasons[0] if len(reasons) == 1 else "; ".join(skipped))
     figure = build_figure(rows, dataset, request.index, args, threat)
+    figure.footer.extend(f"Note: {line}." for line in skipped)
     width, height = save_png(figure, args.out)
     for row in rows:
         print(row.summary)
+    for line in skipped:
+        print(line)
     print(f"saliency figure ({width}×{height}) written to {args.out}", file=sys.stderr)
     return 0
 

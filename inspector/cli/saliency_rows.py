@@ -11,6 +11,7 @@ import torch
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.logits import softmax
+from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, statuses
 from inspector.core.models.base import LoadedModel
 from inspector.core.saliency import (
     METHODS,
@@ -23,7 +24,7 @@ from inspector.core.saliency import (
     to_display,
     uniform_scores,
 )
-from inspector.core.saliency.attribution import no_gradient_reason
+from inspector.core.saliency.attribution import MethodUnavailable, no_gradient_reason
 from inspector.core.saliency.concentration import (
     BASELINE_NOTE,
     CAVEAT,
@@ -77,6 +78,26 @@ def _label(model: LoadedModel, k: int, probs: np.ndarray) -> str:
     return f"{model.info.class_names[k]} ({probs[k]:.0%})"
 
 
+STATUS_WORDS = {
+    NATURAL_ERROR: "natural error (the clean prediction is already wrong)",
+    BOUNDARY_ERROR: "boundary error (the attack flipped a correct prediction)",
+}
+
+
+def status_words(label: int, clean_pred: int, adv_pred: int | None, eps: float) -> str:
+    """The example's status at ε, as the primer defines it (metrics.statuses)."""
+    if adv_pred is None and clean_pred == label:
+        return "correct (no attack)"
+    broken = np.array([eps if adv_pred is not None and adv_pred != label else np.nan])
+    status = statuses(np.array([clean_pred == label]), broken, eps)[0]
+    return STATUS_WORDS.get(status, "robust (the attack found no flip)")
+
+
+def score_text(value: float, digits: int = 2) -> str:
+    """A score, or why there is none: an all-zero map scores nothing (never "nan")."""
+    return f"{value:.{digits}f}" if np.isfinite(value) else "n/a (all-zero map)"
+
+
 def model_row(
     model: LoadedModel,
     dataset: ImageDataset,
@@ -89,7 +110,7 @@ def model_row(
     from inspector.core.evaluate import dataset_for
 
     if model.module is None:
-        raise InspectorError(no_gradient_reason(model))
+        raise MethodUnavailable(no_gradient_reason(model))
     view = dataset_for(model, dataset, args.resize)
     x, y = view.load(np.array([index])), np.array(view.labels[index : index + 1], np.int64)
     if y[0] >= model.info.num_classes:
@@ -117,7 +138,9 @@ def model_row(
     values = scores(result.maps, np.repeat(x, len(inputs), axis=0), kind)  # the clean object
     uniform = uniform_scores(x, kind)
     masks = object_masks(x, kind)
-    lines = _row_lines(model, y, target, p_clean, p_adv, values, uniform, result, kind)
+    eps = threat.eps[0] if threat is not None else 0.0
+    status = status_words(int(y[0]), int(p_clean[0].argmax()), _argmax(p_adv), eps)
+    lines = _row_lines(model, y, target, p_clean, p_adv, values, uniform, result, kind, status)
     row = FigureRow(
         title=model.info.name,
         lines=lines,
@@ -131,23 +154,27 @@ def model_row(
         else overlay(x_adv[0], shown.values[1], signed, args.opacity),
         outline=None if masks is None else masks[0],
     )
-    return Row(row, _summary(model, p_clean, p_adv, values, uniform, kind, threat))
+    summary = _summary(model, p_clean, p_adv, values, uniform, kind, threat) + f"; {status}"
+    return Row(row, summary)
 
 
-def _row_lines(model, y, target, p_clean, p_adv, values, uniform, result, kind) -> list[str]:
+def _argmax(probs: np.ndarray | None) -> int | None:
+    return None if probs is None else int(probs[0].argmax())
+
+
+def _row_lines(model, y, target, p_clean, p_adv, values, uniform, result, kind, status):
     k_clean = int(p_clean[0].argmax())
     names = model.info.class_names
     lines = [f"label {names[int(y[0])]}", f"clean: {_label(model, k_clean, p_clean[0])}"]
     if p_adv is not None:
-        k_adv = int(p_adv[0].argmax())
-        flipped = "broken" if k_adv != int(y[0]) else "not broken"
-        lines.append(f"adversarial: {_label(model, k_adv, p_adv[0])}, {flipped}")
+        lines.append(f"adversarial: {_label(model, int(p_adv[0].argmax()), p_adv[0])}")
+    lines.append(status.split(" (")[0])  # the primer's status; the summary line explains it
     lines.append(f"explains class {names[int(target[0])]}")
     measure = score_kind(kind)
     if values is not None and uniform is not None:
         word = "on digit" if measure == "object_share" else "edges"
-        pair = " → ".join(f"{v:.2f}" for v in values)
-        lines.append(f"{word}: {pair} (uniform {uniform[0]:.2f})")
+        pair = " → ".join(score_text(v) for v in values)
+        lines.append(f"{word}: {pair} (uniform {score_text(uniform[0])})")
     if result.delta is not None:
         lines.append("IG gap: " + ", ".join(f"{d:+.2g}" for d in result.delta))
     if "layer" in result.options:
@@ -162,8 +189,8 @@ def _summary(model, p_clean, p_adv, values, uniform, kind, threat) -> str:
         text += f", adversarial {_label(model, int(p_adv[0].argmax()), p_adv[0])} at {eps}"
     if values is not None and uniform is not None:
         name = "share on the digit" if score_kind(kind) == "object_share" else "edge alignment"
-        text += f"; {name} " + " → ".join(f"{v:.3f}" for v in values)
-        text += f" (uniform map {uniform[0]:.3f})"
+        text += f"; {name} " + " → ".join(score_text(v, 3) for v in values)
+        text += f" (uniform map {score_text(uniform[0], 3)})"
     return text
 
 

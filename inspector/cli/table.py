@@ -24,6 +24,8 @@ def _broken_by_lines(results: EvaluationResults) -> list[str]:
         s = m.sweep
         if s.attack_note:
             lines.append(f"{m.info.name}: {s.attack_note}")
+        if s.certificate_note:
+            lines.append(f"{m.info.name}: {s.certificate_note}")
         if results.threat.attack != "ensemble" or s.broken_by is None or s.eps_done == 0:
             continue
         counts = s.broken_by_counts()

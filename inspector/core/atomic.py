@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +24,24 @@ STALE_SECONDS = 600.0  # a writer refreshes its temp file's mtime far more often
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """Open a temp file beside `path`; on clean exit it replaces `path`, on error it vanishes."""
+    """Open a temp file beside `path`; on clean exit it replaces `path`, on error it vanishes.
+
+    Stale temps of the same target (a killed writer's) are removed first; the new file gets
+    the permissions of any new document (0666 less the umask), not mkstemp's 0600."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(folder, target.name)
     fd, tmp = tempfile.mkstemp(
         prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=folder
     )
     binary = "b" in mode
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None) as handle:
+        with _terminate_as_exit(), os.fdopen(
+            fd, mode, encoding=None if binary else encoding, newline=None
+        ) as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o666 & ~current_umask())
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -41,6 +51,47 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (/proc), else set and
+    restored under a lock (os.umask is the only portable way to read it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While writing on the main thread, SIGTERM raises SystemExit so the temp file is
+    removed (default handling would kill the process and leave it); elsewhere no change."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        previous = signal.getsignal(signal.SIGTERM)
+    except (AttributeError, ValueError):
+        previous = None
+    if previous is not signal.SIG_DFL:  # someone else handles it (or no SIGTERM here)
+        yield
+        return
+
+    def terminate(signum, _frame) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -16,9 +16,8 @@ saving leaves the previous file intact.
 from __future__ import annotations
 
 import json
+import os
 import platform
-import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -30,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from inspector import __version__
-from inspector.core.atomic import atomic_open, remove_stale_temps
+from inspector.core.atomic import atomic_open
+from inspector.core.audit_arrays import (
+    ARRAY_FIELDS,
+    ArraysDamaged,
+    load_arrays_member,
+    read_capped,
+)
+from inspector.core.audit_view import clean_view
 from inspector.core.errors import InspectorError
 from inspector.core.results import (
     EvaluationResults,
@@ -38,22 +44,32 @@ from inspector.core.results import (
     results_from_json,
     results_to_json,
 )
+from inspector.core.results_check import (
+    MAX_DESCRIPTION,
+    MAX_RESULTS_BYTES,
+    FieldError,
+    check_free_json,
+)
+from inspector.core.safe_files import Refused, regular_file_size
 from inspector.core.sources import (
     DatasetResolver,
     SourceStatus,
     check_results_sources,
     relocate_results,
 )
-from inspector.core.sweep import ModelSweep
 
 FORMAT = "robustness-inspector/audit"
 VERSION = 1
 SUFFIX = ".riaudit"
 AUDIT_JSON, RESULTS_JSON, ARRAYS_NPZ = "audit.json", "results.json", "arrays.npz"
 MEMBERS = (AUDIT_JSON, RESULTS_JSON, ARRAYS_NPZ)
-ARRAY_FIELDS = ("clean_probs", "adv_probs", "adv_images", "clean_conf", "adv_conf")
-SPOOL_BYTES = 256 << 20  # arrays.npz is read through memory up to this size, then a temp file
-_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError)
+MAX_AUDIT_BYTES = 64 << 30  # the whole .riaudit (adversarial images of a large run)
+MAX_HEADER_BYTES = 1 << 20  # audit.json: sources, view and a summary
+MAX_MEMBERS = 16  # three are written; a few more are tolerated, thousands are not
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 1024  # central directory: names are short
+# RuntimeError: an encrypted member; NotImplementedError: an unknown compression method
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, TypeError,
+           RuntimeError, NotImplementedError)  # fmt: skip
 
 __all__ = [
     "FORMAT",
@@ -159,7 +175,6 @@ def save_audit(
     header = _json_bytes(_header(audit, saved, autosave))
     results = results_json_bytes(audit.results)
     arrays = _arrays(audit.results)
-    remove_stale_temps(path.parent if str(path.parent) else ".", path.name)
     with (
         atomic_open(path, "wb") as handle,
         zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive,
@@ -175,47 +190,83 @@ def save_audit(
 
 
 def _damaged(path: Path, member: str, exc: BaseException) -> InspectorError:
+    text = " ".join(str(exc).split())[:300]
     return InspectorError(
-        f"{path} is damaged ({member}: {exc}); restore it from a backup or re-run the evaluation"
+        f"{path} is damaged ({member}: {text}); restore it from a backup or re-run the evaluation"
     )
 
 
 def _open_archive(path: Path) -> zipfile.ZipFile:
-    if not path.exists():
+    if not os.path.lexists(path):
         raise InspectorError(f"audit file not found: {path}")
+    try:
+        regular_file_size(path, MAX_AUDIT_BYTES)
+    except Refused as exc:
+        raise InspectorError(f"cannot open the audit: {exc}") from None
     if not zipfile.is_zipfile(path):
         raise InspectorError(
             f"{path} is not a Robustness Inspector audit (not a zip archive); "
             f"open a {SUFFIX} file saved by the inspector"
         )
+    _check_directory(path)
     try:
-        return zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(path)
     except _DAMAGE as exc:
         raise _damaged(path, "archive", exc) from None
+    if len(archive.infolist()) > MAX_MEMBERS:
+        count = len(archive.infolist())
+        archive.close()
+        raise _damaged(path, "archive", ValueError(f"{count:,} members, at most {MAX_MEMBERS}"))
+    return archive
 
 
-def _require(archive: zipfile.ZipFile, path: Path, member: str) -> None:
-    if member not in archive.namelist():
-        raise InspectorError(
-            f"{path} is incomplete: {member} is missing; restore it from a backup or re-run "
-            "the evaluation"
+def _check_directory(path: Path) -> None:
+    """The central directory's own claims, before zipfile reads every entry into memory."""
+    try:
+        with open(path, "rb") as handle:
+            end = zipfile._EndRecData(handle)  # the end record zipfile itself reads first
+    except OSError as exc:
+        raise _damaged(path, "archive", exc) from None
+    if end is None:
+        raise _damaged(path, "archive", ValueError("no end of central directory"))
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_MEMBERS or size > MAX_DIRECTORY_BYTES:
+        raise _damaged(
+            path, "archive", ValueError(f"{entries:,} members in a {size:,}-byte directory")
         )
 
 
-def _read_member(archive: zipfile.ZipFile, path: Path, member: str) -> bytes:
-    _require(archive, path, member)
+def _require(archive: zipfile.ZipFile, path: Path, member: str) -> zipfile.ZipInfo:
     try:
-        return archive.read(member)
-    except _DAMAGE as exc:
+        return archive.getinfo(member)
+    except KeyError:
+        raise InspectorError(
+            f"{path} is incomplete: {member} is missing; restore it from a backup or re-run "
+            "the evaluation"
+        ) from None
+
+
+def _read_member(archive: zipfile.ZipFile, path: Path, member: str, limit: int) -> bytes:
+    """A member's bytes: its declared size checked first, the read capped (sizes can lie)."""
+    info = _require(archive, path, member)
+    if info.file_size > limit:
+        raise _damaged(
+            path, member, ValueError(f"it declares {info.file_size:,} bytes, at most {limit:,}")
+        )
+    try:
+        with archive.open(info) as stream:
+            return read_capped(stream, info.file_size, member)
+    except (*_DAMAGE, ArraysDamaged) as exc:
         raise _damaged(path, member, exc) from None
 
 
-def _read_json(archive: zipfile.ZipFile, path: Path, member: str) -> dict[str, Any]:
-    raw = _read_member(archive, path, member)
+def _read_json(archive: zipfile.ZipFile, path: Path, member: str, limit: int) -> dict[str, Any]:
+    raw = _read_member(archive, path, member, limit)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _damaged(path, member, exc) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise _damaged(path, member, reason) from None
     if not isinstance(data, dict):
         raise _damaged(path, member, ValueError("not a JSON object"))
     return data
@@ -223,87 +274,68 @@ def _read_json(archive: zipfile.ZipFile, path: Path, member: str) -> dict[str, A
 
 def _check_header(header: dict[str, Any], path: Path) -> None:
     if header.get("format") != FORMAT:
+        shown = header.get("format")
+        shown = shown if isinstance(shown, (int, float, type(None))) else str(shown)[:60]
         raise InspectorError(
-            f"{path} is not a Robustness Inspector audit (format {header.get('format')!r}); "
+            f"{path} is not a Robustness Inspector audit (format {shown!r}); "
             f"open a {SUFFIX} file saved by the inspector"
         )
     version = header.get("version")
-    if isinstance(version, int) and version > VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise InspectorError(
-            f"{path} has audit format version {version}, this tool reads version {VERSION}: "
-            "update robustness-inspector"
+            f"{path} has audit format version {_small(version)}, this tool reads version "
+            f"{VERSION}: update robustness-inspector"
         )
     if version != VERSION:
-        raise _damaged(path, AUDIT_JSON, ValueError(f"unknown version {version!r}"))
+        raise _damaged(path, AUDIT_JSON, ValueError(f"unknown version {str(version)[:40]!r}"))
+    try:
+        check_free_json(header, AUDIT_JSON, depth=8, text_limit=MAX_DESCRIPTION)
+    except FieldError as exc:  # a string, a dict or the nesting out of bounds
+        raise _damaged(path, AUDIT_JSON, exc) from None
+
+
+def _small(value: int) -> str:
+    return str(value) if value.bit_length() < 64 else "(huge)"
 
 
 def read_audit_header(path: str | Path) -> dict[str, Any]:
     """Only `audit.json` (checked): cheap, for recovery lists and previews."""
     path = Path(path)
     with _open_archive(path) as archive:
-        header = _read_json(archive, path, AUDIT_JSON)
+        header = _read_json(archive, path, AUDIT_JSON, MAX_HEADER_BYTES)
     _check_header(header, path)
     return header
 
 
-def _load_arrays(archive: zipfile.ZipFile, path: Path) -> dict[str, np.ndarray]:
-    _require(archive, path, ARRAYS_NPZ)
-    try:
-        with (
-            archive.open(ARRAYS_NPZ) as member,
-            tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool,
-        ):
-            shutil.copyfileobj(member, spool, 1 << 20)
-            spool.seek(0)
-            with np.load(spool, allow_pickle=False) as npz:
-                return {key: npz[key] for key in npz.files}
-    except _DAMAGE as exc:
-        raise _damaged(path, ARRAYS_NPZ, exc) from None
-
-
-def _expected_shapes(sweep: ModelSweep) -> dict[str, tuple[int, ...]]:
-    n, k = len(sweep.indices), len(sweep.eps)
-    return {
-        "clean_conf": (n,),
-        "adv_conf": (n, k),
-        "clean_probs": (n,),
-        "adv_probs": (n, k),
-        "adv_images": (n, k),
-    }
-
-
-def _attach_arrays(results: EvaluationResults, arrays: dict[str, np.ndarray], path: Path) -> None:
-    """Put the stored arrays back on the sweeps, checking they fit the results."""
+def _attach_arrays(results: EvaluationResults, arrays: dict[str, np.ndarray]) -> None:
+    """Put the stored arrays (already checked against the results) back on the sweeps."""
     for i, m in enumerate(results.models):
-        shapes = _expected_shapes(m.sweep)
         for name in ARRAY_FIELDS:
             value = arrays.get(f"model{i}.{name}")
-            if value is None:
-                continue
-            lead = shapes[name]
-            if value.shape[: len(lead)] != lead or value.dtype.kind != "f":
-                raise _damaged(
-                    path,
-                    ARRAYS_NPZ,
-                    ValueError(f"model{i}.{name} has shape {value.shape}, expected {lead}…"),
-                )
-            setattr(m.sweep, name, value)
+            if value is not None:
+                setattr(m.sweep, name, value)
 
 
 def load_audit(path: str | Path) -> Audit:
-    """Reopen an audit: the results with every number as saved, the view, the save time."""
+    """Reopen an audit: the results with every number as saved, the view, the save time.
+
+    Each member is checked before use: audit.json and results.json by size, nesting and
+    fields; arrays.npz by the declared sizes and every array's header against the results.
+    """
     path = Path(path)
     with _open_archive(path) as archive:
-        header = _read_json(archive, path, AUDIT_JSON)
+        header = _read_json(archive, path, AUDIT_JSON, MAX_HEADER_BYTES)
         _check_header(header, path)
-        results_data = _read_json(archive, path, RESULTS_JSON)
-        arrays = _load_arrays(archive, path)
-    results = results_from_json(results_data, f"{path} ({RESULTS_JSON})")
-    _attach_arrays(results, arrays, path)
-    view = header.get("view") or {}
-    if not isinstance(view, dict):
-        raise _damaged(path, AUDIT_JSON, ValueError("the view is not a JSON object"))
-    return Audit(results=results, view=view, saved=str(header.get("saved", "")))
+        results_data = _read_json(archive, path, RESULTS_JSON, MAX_RESULTS_BYTES)
+        results = results_from_json(results_data, f"{path} ({RESULTS_JSON})")
+        _require(archive, path, ARRAYS_NPZ)
+        try:
+            arrays = load_arrays_member(archive, ARRAYS_NPZ, results)
+        except (*_DAMAGE, ArraysDamaged) as exc:
+            raise _damaged(path, ARRAYS_NPZ, exc) from None
+    _attach_arrays(results, arrays)
+    view = clean_view(header.get("view"), results)
+    return Audit(results=results, view=view, saved=str(header.get("saved", ""))[:64])
 
 
 def load_any(path: str | Path) -> Audit:
@@ -318,13 +350,17 @@ def load_any(path: str | Path) -> Audit:
 
 
 def check_sources(
-    audit: Audit, dataset_resolver: DatasetResolver | None = None
+    audit: Audit,
+    dataset_resolver: DatasetResolver | None = None,
+    folder: str | Path | None = None,
+    confirmed: frozenset[str] = frozenset(),
 ) -> list[SourceStatus]:
-    """Each model file, then the dataset: "ok", "changed" or "missing" (results stay usable).
+    """Each model file, then the dataset: "ok", "changed", "missing", "not checked" (outside
+    `folder`, the audit's own, and not in `confirmed`) or "refused"; results stay usable.
 
     `dataset_resolver(spec) -> sha256` replaces opening the dataset (e.g. one already open).
     """
-    return check_results_sources(audit.results, dataset_resolver)
+    return check_results_sources(audit.results, dataset_resolver, folder, confirmed)
 
 
 def relocate(

@@ -2,17 +2,21 @@
 
 The CLI and the window both drive `evaluate()`, a generator of `Progress` events whose
 last item is the `EvaluationResults`. A cancelled run still ends with results, holding
-the models and ε values that finished, marked partial.
+the models and ε values that finished, marked partial. While a model is evaluated, Cancel
+also reaches inside its forward passes (cancellation.py), not only between attack steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from inspector.core.assess import assess_model
 from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.cancellation import cancel_inside
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -20,7 +24,7 @@ from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import EpsFinished, Progress, sweep_model
+from inspector.core.sweep import BatchChosen, EpsFinished, ModelSweep, Progress, sweep_model
 from inspector.core.threat import ThreatModel
 
 
@@ -74,18 +78,35 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
     expected, found = tuple(model.info.input_shape), tuple(dataset.info.shape)
     if expected == found:
         return dataset
-    if not resize:
+    if not resize or not _adaptable(expected, found):
         shown = "×".join(map(str, found)), "×".join(map(str, expected))
         raise InspectorError(
             f"the dataset's images are {shown[0]} but {model.info.name} expects {shown[1]}; "
-            "pass --resize to resize them, or use matching data"
+            + _shape_advice(expected, found)
         )
     return adapt(dataset, expected)
 
 
+def _adaptable(expected: tuple[int, ...], found: tuple[int, ...]) -> bool:
+    """Whether resizing can fit the images: gray/RGB both sides (adapt's own rule)."""
+    return expected[0] in (1, 3) and found[0] in (1, 3)
+
+
+def _shape_advice(expected: tuple[int, ...], found: tuple[int, ...]) -> str:
+    """What fixes a shape mismatch; resizing is offered only where it works."""
+    if _adaptable(expected, found):
+        return "pass --resize to resize them, or use matching data"
+    if expected[-1] in (1, 3) and expected[0] not in (1, 3):
+        return (
+            "that looks like channels-last (N×H×W×C) input, but images are given as "
+            "N×C×H×W: export the model to take N×C×H×W (a permute at its input)"
+        )
+    return f"use images with {expected[0]} channels (only 1 and 3 can be converted)"
+
+
 def evaluate(
     request: EvaluationRequest, cancel: CancelCheck | None = None
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Run the whole evaluation; the last item yielded is the results (partial if cancelled).
 
     `EpsFinished` events carry a copy of a model's results after each ε, so a window can
@@ -103,48 +124,69 @@ def evaluate_models(
     dataset: ImageDataset,
     request: EvaluationRequest,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | EpsFinished | EvaluationResults]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
     finished: list[ModelResult] = []
     for i, (model, view) in enumerate(zip(models, views, strict=True)):
-        try:
-            for item in sweep_model(
-                model,
-                view,
-                indices,
-                threat,
-                model_index=i,
-                batch_size=request.batch_size,
-                cancel=cancel,
-            ):
-                if isinstance(item, (Progress, EpsFinished)):
-                    yield item
-                else:
-                    finished.append(ModelResult(model.info, item))
-        except Cancelled:
-            break
-        if finished and finished[-1].sweep.partial:
-            break
-        try:
-            yield from assess_model(
-                model,
-                view,
-                indices,
-                threat,
-                finished[-1],
-                checks=request.checks,
-                smoothing=request.smoothing,
-                model_index=i,
-                batch_size=request.batch_size,
-                cancel=cancel,
+        with cancel_inside(model.module, cancel):  # Cancel lands inside a long forward pass
+            go_on = yield from _evaluate_one(
+                model, view, indices, threat, request, i, cancel, finished
             )
-        except Cancelled:
+        if not go_on:
             break
     env = environment(m.info for m in models)
     yield EvaluationResults(threat, dataset.info, finished, environment=env)
+
+
+def _evaluate_one(
+    model: LoadedModel,
+    view: ImageDataset,
+    indices: np.ndarray,
+    threat: ThreatModel,
+    request: EvaluationRequest,
+    index: int,
+    cancel: CancelCheck | None,
+    finished: list[ModelResult],
+) -> Generator[Progress | BatchChosen | EpsFinished, None, bool]:
+    """Sweep one model into `finished`, then assess it; False when the run stops there."""
+    try:
+        for item in sweep_model(
+            model,
+            view,
+            indices,
+            threat,
+            model_index=index,
+            batch_size=request.batch_size,
+            cancel=cancel,
+        ):
+            if isinstance(item, ModelSweep):
+                finished.append(ModelResult(model.info, item))
+            else:
+                yield item
+    except Cancelled:
+        return False
+    sweep = finished[-1].sweep
+    if sweep.partial:
+        return False
+    try:
+        yield from assess_model(
+            model,
+            view,
+            indices,
+            threat,
+            finished[-1],
+            checks=request.checks,
+            smoothing=request.smoothing,
+            model_index=index,
+            batch_size=int(sweep.timings.get("batch_size", request.batch_size)),  # what fits
+            cancel=cancel,
+        )
+    except Cancelled:
+        return False
+    return True
 
 
 def run_to_end(request: EvaluationRequest) -> EvaluationResults:

@@ -249,6 +249,8 @@ def _notes(m: ModelResult, attack: str) -> list[str]:
     note = getattr(s, "attack_note", None)
     if note:
         found.append(f"Note: {note}.")
+    if cert_note := getattr(s, "certificate_note", None):
+        found.append(f"Note: {cert_note}.")
     counts = s.broken_by_counts() if getattr(s, "broken_by", None) is not None else {}
     if counts and s.eps_done and (attack == ENSEMBLE or len(counts) > 1):
         eps = format_eps(s.eps[s.eps_done - 1])

@@ -25,6 +25,8 @@ from inspector.core.checks import CheckResult
 from inspector.core.data.base import DatasetInfo
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import ModelInfo
+from inspector.core.results_check import MAX_RESULTS_BYTES, check_results_json, read_json_bytes
+from inspector.core.safe_files import Refused, read_bounded
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import ThreatModel
 
@@ -47,10 +49,12 @@ class EvaluationResults:
     models: list[ModelResult]
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     environment: dict[str, Any] = field(default_factory=dict)
+    # a run stopped before every model was evaluated (each finished sweep may be complete)
+    incomplete: bool = False
 
     @property
     def partial(self) -> bool:
-        return any(m.sweep.partial for m in self.models)
+        return self.incomplete or any(m.sweep.partial for m in self.models)
 
 
 def library_versions() -> dict[str, str]:
@@ -118,6 +122,7 @@ def _model_to_json(m: ModelResult) -> dict[str, Any]:
         "model": info,
         "onnx_conversion_max_rel_diff": s.onnx_max_abs_diff,
         "attack_note": s.attack_note,
+        "certificate_note": s.certificate_note,
         "broken_by_counts": s.broken_by_counts() if s.broken_by is not None else None,
         "timings": s.timings,
         "examples": _examples_to_json(s),
@@ -182,6 +187,8 @@ def _model_from_json(data: dict[str, Any], grid: tuple[float, ...]) -> ModelResu
         sweep.min_norm_radius = _none_to_nan(ex["min_norm_radius"])
         sweep.min_norm_radius[np.isnan(sweep.min_norm_radius)] = np.inf
     sweep.attack_note = data.get("attack_note")
+    note = data.get("certificate_note")
+    sweep.certificate_note = note if isinstance(note, str) else None
     checks = [CheckResult.from_dict(c) for c in data.get("checks") or []]  # absent in old files
     info = ModelInfo(**_known_fields(ModelInfo, data["model"]))
     return ModelResult(info, sweep, checks, data.get("smoothing"))
@@ -198,23 +205,29 @@ def results_from_json(data: dict[str, Any], source: str = "results") -> Evaluati
             f"{source} has results format version {version}, this tool reads version {VERSION}: "
             + ("update robustness-inspector" if newer else "re-run the evaluation")
         )
+    check_results_json(data, source)
     try:
         threat = ThreatModel.from_dict(data["threat_model"])
         dataset = DatasetInfo(**_known_fields(DatasetInfo, data["dataset"]))
         models = [_model_from_json(m, threat.eps) for m in data["models"]]
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InspectorError(f"{source} is damaged ({exc!r}); re-run the evaluation") from None
+    environment = dict(data.get("environment", {}))
+    incomplete = data.get("partial") is True  # a cancelled run stays marked partial
     return EvaluationResults(
-        threat, dataset, models, data.get("created", ""), dict(data.get("environment", {}))
+        threat, dataset, models, data.get("created", ""), environment, incomplete=incomplete
     )
 
 
 def load_results(path: str | Path) -> EvaluationResults:
+    """Read and validate a results file (bounded size, regular files only)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_bounded(path, MAX_RESULTS_BYTES, "the results file")
     except FileNotFoundError:
         raise InspectorError(f"results file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except Refused as exc:
+        raise InspectorError(f"cannot read the results file: {exc}") from None
+    except OSError as exc:
         raise InspectorError(f"cannot read results file {path}: {exc}") from None
-    return results_from_json(data, str(path))
+    return results_from_json(read_json_bytes(raw, str(path)), str(path))

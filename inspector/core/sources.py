@@ -4,26 +4,36 @@ Results keep each model's path and SHA-256 and the dataset's spec and SHA-256. R
 later, a file may have changed or moved: `check_sources` says which, and `relocate` points
 the results at a moved file, refusing one whose content differs. The results themselves
 stay viewable whatever is found: nothing here recomputes anything.
+
+The paths are data from whoever wrote the file. Given the audit's folder, only files in it
+(or below it, symlinks resolved) are hashed or opened; others are "not checked" until the
+user confirms them. Devices, FIFOs, sockets, system folders and files past the hashing
+bound are never read, confirmed or not (see safe_files.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.core.data import open_dataset
 from inspector.core.data.base import DatasetInfo
-from inspector.core.data.builtin import is_builtin
+from inspector.core.data.builtin import is_builtin, parse_tsipras_spec
 from inspector.core.data.files import SPLITS, split_spec
 from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import ModelInfo
 from inspector.core.results import EvaluationResults
+from inspector.core.safe_files import Refused, inside_folder, regular_file_size, system_path
 
 KINDS = ("model", "dataset")
 OK, CHANGED, MISSING = "ok", "changed", "missing"
+NOT_CHECKED, REFUSED = "not checked", "refused"  # outside the audit's folder; never readable
+OUTSIDE = "not checked: outside the audit's folder"
+MAX_GENERATED = 200_000  # examples of a built-in generated dataset opened without asking
 MULTI_FILE_NOTE = "sha256 is over the sha256 of each of: "  # written by models/loading.py
 
 DatasetResolver = Callable[[str], str]  # dataset spec -> its SHA-256 (InspectorError if unreadable)
@@ -37,7 +47,7 @@ class SourceStatus:
     name: str  # the model's name, or the dataset's spec
     path: str  # the file or folder looked at ("digits", "tsipras:..." for built-in data)
     expected_sha256: str
-    status: str  # "ok", "changed" or "missing"
+    status: str  # "ok", "changed", "missing", "not checked" or "refused"
     message: str
 
     @property
@@ -51,36 +61,64 @@ def dataset_sha256(spec: str) -> str:
 
 
 def model_sha256(info: ModelInfo, path: str | Path) -> str:
-    """Hash a model file the way loading hashed it (ONNX external weights included)."""
+    """Hash a model file the way loading hashed it (ONNX external weights included).
+    Every file must be regular and within the hashing bound; extras sit beside the model.
+    Raises Refused for a file it will not read."""
     path = Path(path)
+    regular_file_size(path)
     listed = next((n for n in info.notes if n.startswith(MULTI_FILE_NOTE)), None)
     if listed is None:
         return sha256_file(path)
     extras = [path.parent / name for name in listed[len(MULTI_FILE_NOTE) :].split(", ")[1:]]
+    for extra in extras:
+        if not inside_folder(extra, path.parent):
+            raise Refused(f"{extra} is not beside the model file {path.name}")
+        regular_file_size(extra)
     return sha256_bytes(*(sha256_file(f).encode() for f in [path, *extras]))
+
+
+def _resolved(path: str, folder: Path | None) -> Path:
+    """A recorded path; a relative one is taken relative to the audit's folder."""
+    found = Path(path).expanduser()
+    return found if found.is_absolute() or folder is None else folder / found
+
+
+def _allowed(path: Path, folder: Path | None, confirmed: frozenset[str]) -> bool:
+    """May this path be looked at without asking? In the audit's folder, or confirmed."""
+    return folder is None or str(path) in confirmed or inside_folder(path, folder)
 
 
 def _short(sha: str) -> str:
     return sha[:12] + "…"
 
 
-def model_status(info: ModelInfo) -> SourceStatus:
-    def status(state: str, message: str) -> SourceStatus:
-        return SourceStatus("model", info.name, info.path, info.sha256, state, message)
+def model_status(
+    info: ModelInfo, folder: Path | None = None, confirmed: frozenset[str] = frozenset()
+) -> SourceStatus:
+    path = _resolved(info.path, folder)
 
-    if not Path(info.path).is_file():
-        return status(MISSING, f"model {info.name}: {info.path} is missing; locate the moved file")
+    def status(state: str, message: str) -> SourceStatus:
+        return SourceStatus("model", info.name, str(path), info.sha256, state, message)
+
+    if system_path(path):
+        return status(REFUSED, f"model {info.name}: {path} is in a system folder: not opened")
+    if not _allowed(path, folder, confirmed):
+        return status(NOT_CHECKED, f"model {info.name}: {path} {OUTSIDE}; confirm or locate it")
+    if not os.path.lexists(path):
+        return status(MISSING, f"model {info.name}: {path} is missing; locate the moved file")
     try:
-        found = model_sha256(info, info.path)
+        found = model_sha256(info, path)
+    except Refused as exc:
+        return status(REFUSED, f"model {info.name}: not opened: {exc}")
     except OSError as exc:
-        return status(MISSING, f"model {info.name}: cannot read {info.path} ({exc}); locate it")
+        return status(MISSING, f"model {info.name}: cannot read {path} ({exc}); locate it")
     if found != info.sha256:
         return status(
             CHANGED,
-            f"model {info.name}: {info.path} has changed since the evaluation (sha256 "
+            f"model {info.name}: {path} has changed since the evaluation (sha256 "
             f"{_short(found)}, results are for {_short(info.sha256)}); re-run to evaluate it",
         )
-    return status(OK, f"model {info.name}: {info.path} unchanged")
+    return status(OK, f"model {info.name}: {path} unchanged")
 
 
 def _dataset_path(spec: str) -> Path | None:
@@ -88,15 +126,59 @@ def _dataset_path(spec: str) -> Path | None:
     return None if is_builtin(spec) else split_spec(spec)[0]
 
 
-def dataset_status(info: DatasetInfo, resolver: DatasetResolver | None = None) -> SourceStatus:
+def _builtin_refusal(spec: str) -> str | None:
+    """A generated dataset is built without asking only up to a sane size (the spec is the
+    audit's: `tsipras:n=10000000000` would fill the memory)."""
+    name, _, rest = spec.partition(":")
+    if name.strip().lower() != "tsipras":
+        return None
+    try:
+        n = parse_tsipras_spec(rest).n
+    except InspectorError as exc:
+        return str(exc)
+    if n > MAX_GENERATED:
+        return f"{spec[:80]} asks for {n:,} generated examples (at most {MAX_GENERATED:,})"
+    return None
+
+
+def _dataset_refusal(path: Path) -> str | None:
+    """Why a dataset path is never opened (None: it may be)."""
+    if system_path(path):
+        return f"{path} is in a system folder"
+    if path.is_dir() or not os.path.lexists(path):
+        return None
+    try:
+        regular_file_size(path)
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
+def dataset_status(
+    info: DatasetInfo,
+    resolver: DatasetResolver | None = None,
+    folder: Path | None = None,
+    confirmed: frozenset[str] = frozenset(),
+) -> SourceStatus:
     path = _dataset_path(info.spec)
+    if path is not None:
+        path = _resolved(str(path), folder)
     shown = info.spec if path is None else str(path)
 
     def status(state: str, message: str) -> SourceStatus:
         return SourceStatus("dataset", info.spec, shown, info.sha256, state, message)
 
-    if path is not None and not path.exists():
-        return status(MISSING, f"dataset {shown} is missing; locate the moved data")
+    refusal = _builtin_refusal(info.spec) if path is None else None
+    if refusal is not None:
+        return status(REFUSED, f"dataset not opened: {refusal}")
+    if path is not None:
+        refusal = _dataset_refusal(path)
+        if refusal is not None:
+            return status(REFUSED, f"dataset not opened: {refusal}")
+        if not _allowed(path, folder, confirmed) and info.spec not in confirmed:
+            return status(NOT_CHECKED, f"dataset {shown} {OUTSIDE}; confirm or locate it")
+        if not path.exists():
+            return status(MISSING, f"dataset {shown} is missing; locate the moved data")
     try:
         found = (resolver or dataset_sha256)(info.spec)
     except (InspectorError, OSError) as exc:
@@ -111,11 +193,19 @@ def dataset_status(info: DatasetInfo, resolver: DatasetResolver | None = None) -
 
 
 def check_results_sources(
-    results: EvaluationResults, dataset_resolver: DatasetResolver | None = None
+    results: EvaluationResults,
+    dataset_resolver: DatasetResolver | None = None,
+    folder: str | Path | None = None,
+    confirmed: frozenset[str] = frozenset(),
 ) -> list[SourceStatus]:
-    """Every model, then the dataset: ok, changed or missing, each with a one-line message."""
-    found = [model_status(m.info) for m in results.models]
-    return [*found, dataset_status(results.dataset, dataset_resolver)]
+    """Every model, then the dataset: each with its status and a one-line message.
+
+    `folder`: the audit's folder; only files inside it are read, others only when their
+    path (as shown in the status) is in `confirmed`. None: every path may be read (the
+    caller chose the file), still never a device, FIFO, system file or oversized file."""
+    where = None if folder is None else Path(folder)
+    found = [model_status(m.info, where, confirmed) for m in results.models]
+    return [*found, dataset_status(results.dataset, dataset_resolver, where, confirmed)]
 
 
 def _relocate_model(results: EvaluationResults, name: str, new_path: Path) -> EvaluationResults:
@@ -126,7 +216,10 @@ def _relocate_model(results: EvaluationResults, name: str, new_path: Path) -> Ev
     info = results.models[i].info
     if not new_path.is_file():
         raise InspectorError(f"{new_path} is not a file; choose the moved model file")
-    found = model_sha256(info, new_path)
+    try:
+        found = model_sha256(info, new_path)
+    except Refused as exc:
+        raise InspectorError(f"cannot use it as the model: {exc}") from None
     if found != info.sha256:
         raise InspectorError(
             f"{new_path} is not the model {name} that was evaluated (sha256 {_short(found)}, "
@@ -158,6 +251,9 @@ def _relocate_dataset(
         raise InspectorError(f"{info.spec} is built in: there is no file to locate")
     if not new_path.exists():
         raise InspectorError(f"{new_path} does not exist; choose the moved dataset")
+    refusal = _dataset_refusal(new_path)
+    if refusal is not None:
+        raise InspectorError(f"cannot use it as the dataset: {refusal}")
     spec = _relocated_spec(info.spec, new_path)
     found = (resolver or dataset_sha256)(spec)
     if found != info.sha256:

@@ -1,10 +1,12 @@
 """The ε sweep for one model: clean pass, then each ε attacks only the points still robust.
 
 A generator of small immutable `Progress` events that ends by yielding the `ModelSweep`.
-Stopping is the caller's business: pass `cancel` (checked at every attack step, so a stop
-takes effect within one step) and the sweep ends early with the ε values it finished,
-marked partial. Every curve is monotone by construction: an example broken at ε stays
-broken at every larger ε, since the balls are nested.
+Stopping is the caller's business: pass `cancel` (checked before every clean batch and at
+every attack step, so a stop takes effect within one forward pass) and the sweep ends
+early with the ε values it finished, marked partial. The batch size asked for is an upper
+bound: it shrinks to what fits the memory available (memory.py), recorded in the timings.
+Every curve is monotone by construction: an example broken at ε stays broken at every
+larger ε, since the balls are nested.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import torch
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.base import module_forward as _module_forward
+from inspector.core.certificate import NOT_AFFINE_ON_DATA, Certificate, affine_certificate
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
-from inspector.core.linear import extract_affine, is_affine_on, robustness_radius
+from inspector.core.linear import is_affine_on, robustness_radius
 from inspector.core.logits import softmax
+from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import LoadedModel
@@ -42,6 +46,15 @@ class Progress:
     eps: float | None
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class BatchChosen:
+    """The batch size one model's sweep runs at (memory.py), before any example is done."""
+
+    model_index: int
+    model_name: str
+    choice: BatchChoice
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,8 @@ class ModelSweep:
     adv_conf: np.ndarray  # [n, len(eps)]
     breaking_eps: np.ndarray  # first grid ε at which the attack flipped it; NaN = never
     eps_done: int = 0  # grid points finished; fewer than len(eps) means partial
-    certified_radius: np.ndarray | None = None  # exact, when the model is affine
+    certified_radius: np.ndarray | None = None  # exact, when the model is proven affine
+    certificate_note: str | None = None  # why a model that looked affine got no certificate
     onnx_max_abs_diff: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     # Per example, the attack that broke it ("" where none did; the ensemble names its member);
@@ -166,17 +180,23 @@ def module_logits(model: LoadedModel, x: np.ndarray) -> np.ndarray:
 class _CleanPass:
     """Clean predictions, the ONNX conversion check and the exact linear certificate."""
 
-    def __init__(self, model: LoadedModel, n: int, norm: str, needs_gradients: bool) -> None:
-        self.model, self.norm = model, norm
+    def __init__(
+        self, model: LoadedModel, n: int, threat: ThreatModel, needs_gradients: bool
+    ) -> None:
+        self.model, self.norm = model, threat.norm
         self.pred = np.zeros(n, dtype=np.int64)
         self.conf = np.zeros(n, dtype=np.float64)
         self.probs = np.zeros((n, model.info.num_classes), dtype=np.float32)
         self.compare_onnx = model.info.backend == "onnx" and model.module is not None
         self.max_diff = 0.0
         self.needs_gradients = needs_gradients
-        self.affine = None
-        if model.module is not None and model.info.backend != "onnx":
-            self.affine = extract_affine(model.module, model.info.input_shape, model.info.device)
+        self.certificate = Certificate(None)
+        if threat.certificate and model.module is not None and model.info.backend != "onnx":
+            info = model.info
+            self.certificate = affine_certificate(
+                model.module, info.input_shape, info.num_classes, info.device
+            )
+        self.affine, self.note = self.certificate.affine, self.certificate.note
         self.radius = np.zeros(n) if self.affine is not None else None
 
     def batch(self, positions: np.ndarray, x: np.ndarray, labels: np.ndarray, first: int) -> None:
@@ -190,12 +210,12 @@ class _CleanPass:
             diff = np.abs(module_logits(self.model, x) - logits).max()
             self.max_diff = max(self.max_diff, float(diff / max(1.0, np.abs(logits).max())))
         if self.affine is not None and self.radius is not None:
-            if is_affine_on(self.affine, logits, x):
+            if is_affine_on(self.affine, logits, x, tolerance=self.certificate.tolerance):
                 self.radius[positions] = robustness_radius(
                     self.affine, x.astype(np.float64), labels, self.norm
                 )
             else:
-                self.affine, self.radius = None, None
+                self.affine, self.radius, self.note = None, None, NOT_AFFINE_ON_DATA
 
     def check_conversion(self) -> None:
         if self.compare_onnx and self.needs_gradients and self.max_diff > ONNX_TOLERANCE:
@@ -340,7 +360,7 @@ def sweep_model(
     model_index: int = 0,
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | ModelSweep]:
+) -> Iterator[Progress | BatchChosen | EpsFinished | ModelSweep]:
     """Evaluate one model over the threat model's ε grid; the last item yielded is the result."""
     n, grid = len(indices), threat.eps
     labels = dataset.labels[indices].astype(np.int64)
@@ -367,8 +387,12 @@ def sweep_model(
         result.adv_images = np.zeros((n, len(grid), *shape), dtype=np.float16)
     images, name = _Images(dataset, indices), model.info.name
     started = time.perf_counter()
+    choice = choose_batch_size(model, batch_size)
+    batch_size = choice.size
+    result.timings["batch_size"] = float(batch_size)
+    yield BatchChosen(model_index, name, choice)
     runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
-    clean = _CleanPass(model, n, threat.norm, needs_gradients=not runs_without)
+    clean = _CleanPass(model, n, threat, needs_gradients=not runs_without)
     total = n + n * sum(1 for e in grid if e > 0)
     done = 0
     for positions in _batches(np.arange(n), batch_size):
@@ -386,6 +410,7 @@ def sweep_model(
         clean.radius,
         (clean.max_diff if clean.compare_onnx else None),
     )
+    result.certificate_note = clean.note
     result.timings["clean_seconds"] = time.perf_counter() - started
     total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
     yield from _attack_grid(
@@ -407,6 +432,8 @@ def _attack_grid(model, threat, result, images, batch_size, cancel, done, total,
         started = time.perf_counter()
         try:
             for batch_no, positions in enumerate(_batches(targets, batch_size)):
+                if cancel is not None and cancel():
+                    raise Cancelled()
                 attack.batch(k, positions, images.get(positions), batch_no, cancel)
                 done += len(positions)
                 yield Progress(model_index, name, "attack", eps, done, total)

@@ -89,6 +89,7 @@ class ThreatModel:
     further restarts at a uniformly random point of the ε-ball. `queries` is the Square
     attack's budget (alone or in the ensemble); `steps` and `restarts` are APGD's in the
     ensemble (APGD-T: `restarts` per target class); the APGDs choose their own step sizes.
+    `certificate` False skips the probe for the exact certificate of affine models.
     """
 
     norm: str = "linf"
@@ -100,6 +101,7 @@ class ThreatModel:
     seed: int = 0
     num_examples: int | None = None
     queries: int = 1000
+    certificate: bool = True  # try the exact affine certificate (a few batched passes)
 
     def __post_init__(self) -> None:
         if self.norm not in NORMS:
@@ -118,6 +120,8 @@ class ThreatModel:
             raise InspectorError("steps and restarts must be at least 1")
         if self.queries < 1:
             raise InspectorError(f"the Square attack needs at least 1 query, got {self.queries}")
+        if not isinstance(self.certificate, bool):
+            raise InspectorError(f"certificate must be true or false, got {self.certificate!r}")
         if self.step_size is not None and not (self.step_size > 0):
             raise InspectorError(f"step size must be > 0, got {self.step_size}")
 

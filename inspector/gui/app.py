@@ -11,8 +11,12 @@ import gc
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from inspector.core.threat import ThreatModel
+from inspector.gui.run_flags import RunFlags
 
 HEADLESS_SCREENSHOT = Path(tempfile.gettempdir()) / "robustness-inspector" / "demo-window.png"
 
@@ -26,6 +30,9 @@ class GuiOptions:
     screenshot: str | None = None
     device: str = "auto"
     audit: str | None = None  # a saved audit or results file to reopen
+    # the command line's threat flags, applied over the window's starting threat model
+    threat_flags: Callable[[ThreatModel], ThreatModel] | None = None
+    flags: RunFlags = field(default_factory=RunFlags)  # trust, model metadata, subset
 
 
 def has_display() -> bool:
@@ -60,6 +67,7 @@ def run_gui(options: GuiOptions) -> int:
     from inspector.gui.main_window import MainWindow
 
     window = MainWindow(device=options.device)
+    window.flags = options.flags
     keep_collections_short(window)
     _open_initial(window, options)
     window.show()
@@ -92,6 +100,8 @@ def _open_initial(window, options: GuiOptions) -> None:
 
     # automated runs are reproducible; interactive sessions resume the last threat model
     threat = DEMO_THREAT if options.run else (window.saved_threat() or DEMO_THREAT)
+    if options.threat_flags is not None:  # the command line wins
+        threat = options.threat_flags(threat)
     window.setup.set_threat(threat)
     if options.audit:
         window.documents.open_path(options.audit)

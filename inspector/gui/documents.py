@@ -8,22 +8,16 @@ workers and reports back in the window.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QGridLayout,
-    QLabel,
     QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from inspector.core.audit import SUFFIX, Audit, check_sources, load_any, relocate, save_audit
@@ -32,10 +26,10 @@ from inspector.core.data import open_dataset
 from inspector.core.errors import InspectorError
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults
+from inspector.gui.sources_dialog import SourcesDialog
 from inspector.gui.workers import release, start_worker
 
 AUDIT_FILTER = f"Audits (*{SUFFIX});;Results (*.json);;All files (*)"
-STATUS_TEXT = {"ok": "✓ unchanged", "changed": "! changed since", "missing": "✗ not found"}
 
 
 def _with_suffix(path: str, suffix: str) -> str:
@@ -55,6 +49,11 @@ class Documents(QObject):
         self.window = window
         self.path: Path | None = None  # the audit shown, once saved or opened
         self.audit: Audit | None = None  # what was opened, for relocating its sources
+        # The opened file's folder: only files in it are hashed or opened unasked; others
+        # once the user confirms them (their paths, as the sources check shows them).
+        self.folder: Path | None = None
+        self.confirmed: set[str] = set()
+        self._reopened: set[tuple[str, str]] = set()  # sources already handed to the window
         self.autosaver: Autosaver | None = None
         self.recovered: Path | None = None  # a recovery point shown, dropped once saved
         self.sources_dialog: SourcesDialog | None = None
@@ -176,6 +175,7 @@ class Documents(QObject):
 
         def done(audit: Audit) -> None:
             self.audit = audit
+            self.folder, self.confirmed, self._reopened = Path(path).resolve().parent, set(), set()
             self.path = None if recovered else Path(path)
             self.recovered = Path(path) if recovered else None
             self.window.show_audit(audit)
@@ -188,21 +188,45 @@ class Documents(QObject):
         self._start(load_any, path, done=done, what=f"cannot open {path}")
 
     def check_sources(self, audit: Audit, opened: dict | None = None) -> None:
-        """Hash the audit's files in the background, then show what matches. `opened`: datasets
-        already opened by spec (a relocation hashed it), used as they are."""
+        """Hash the audit's files in the background, then show what matches. Only files in
+        the audit's folder, or confirmed by the user, are read. `opened`: datasets already
+        opened by spec (a relocation hashed it), used as they are."""
         opened = {} if opened is None else opened
         resolve = _opening_resolver(opened)
 
         def done(statuses: list) -> None:
-            self.window.sources_checked(audit, statuses, opened)  # queues the matching files
+            fresh = [s for s in statuses if s.ok and (s.kind, s.name) not in self._reopened]
+            self._reopened |= {(s.kind, s.name) for s in fresh}
+            self.window.sources_checked(audit, fresh, opened)  # queues the newly matching files
             self.sourcesChecked.emit(statuses)
+            if self.sources_dialog is not None:
+                self.sources_dialog.close()
             if not all(s.ok for s in statuses):
-                self.sources_dialog = SourcesDialog(statuses, self.locate, self.window)
+                self.sources_dialog = SourcesDialog(
+                    statuses, self.locate, self.window, confirm=self.confirm
+                )
                 self.sources_dialog.open()
+                unchecked = sum(s.status == "not checked" for s in statuses)
+                if unchecked:
+                    self.window.statusBar().showMessage(
+                        f"{unchecked} file(s) of this audit lie outside its folder: not checked "
+                        "until you confirm them (Files of this audit)"
+                    )
 
         self._start(
-            check_sources, audit, resolve, done=done, what="cannot check the audit's files"
-        )
+            check_sources, audit, resolve, self.folder, frozenset(self.confirmed),
+            done=done, what="cannot check the audit's files",
+        )  # fmt: skip
+
+    def confirm(self, kind: str, name: str, path: str) -> None:
+        """The user vouches for a file outside the audit's folder: check it, then use it."""
+        audit = self.audit
+        if audit is None:
+            return
+        self.confirmed.add(path)
+        if kind == "dataset":
+            self.confirmed.add(name)  # the spec, as the dataset check looks it up
+        self.check_sources(audit)
 
     def locate(self, kind: str, name: str) -> None:
         """Point a moved model or dataset at its new place (the hash must match)."""
@@ -220,6 +244,8 @@ class Documents(QObject):
 
         def done(moved: Audit) -> None:
             self.audit = moved
+            self.confirmed.add(str(Path(path).resolve()))  # the user chose this file
+            self.confirmed.add(moved.results.dataset.spec)
             self.window.relocated(moved)
             if self.sources_dialog is not None:
                 self.sources_dialog.close()
@@ -293,6 +319,8 @@ class Documents(QObject):
             return
         if self.autosaver is None:
             self.autosaver = Autosaver()
+        if self.window.results is None and self.window.runner.running:  # a run goes on
+            results = dataclasses.replace(results, incomplete=True)
         audit = Audit(results=results, view=self.window.view_state())
         self._autosaving = True
 
@@ -349,45 +377,6 @@ class Documents(QObject):
         box.buttonClicked.connect(clicked)
         box.open()
         self.recovery_box = box
-
-
-class SourcesDialog(QDialog):
-    """Which model and data files still match the audit; moved ones can be located."""
-
-    def __init__(self, statuses: list, locate: Callable[[str, str], None], parent: QWidget):
-        super().__init__(parent)
-        self.setObjectName("sourcesDialog")
-        self.setWindowTitle("Files of this audit")
-        layout = QVBoxLayout(self)
-        intro = QLabel(
-            "Some files this audit was computed from have changed or moved. The saved results "
-            "stay viewable as they are; running again or computing saliency needs the files."
-        )
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        grid = QGridLayout()
-        self.buttons: dict[tuple[str, str], QPushButton] = {}
-        for row, s in enumerate(statuses):
-            grid.addWidget(QLabel(f"<b>{s.kind}</b>"), row, 0)
-            grid.addWidget(QLabel(s.name), row, 1)
-            state = QLabel(STATUS_TEXT.get(s.status, s.status))
-            state.setToolTip(s.message)
-            grid.addWidget(state, row, 2)
-            message = QLabel(s.message)
-            message.setWordWrap(True)
-            message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(message, row, 3)
-            if not s.ok:
-                button = QPushButton("Locate…")
-                button.clicked.connect(lambda _=False, k=s.kind, n=s.name: locate(k, n))
-                grid.addWidget(button, row, 4)
-                self.buttons[s.kind, s.name] = button
-        grid.setColumnStretch(3, 1)
-        layout.addLayout(grid)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        layout.addWidget(close)
-        self.resize(760, 120 + 40 * len(statuses))
 
 
 def _opening_resolver(opened: dict) -> Callable[[str], str]:

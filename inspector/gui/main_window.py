@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from inspector import __version__
 from inspector.core.assess import Assessed
-from inspector.core.data import open_dataset
+from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.devices import leave_a_core_free
 from inspector.core.errors import InspectorError
@@ -51,6 +51,7 @@ from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
+from inspector.gui.run_flags import RunFlags
 from inspector.gui.runner import EvaluationRunner
 from inspector.gui.setup_panel import SetupPanel
 from inspector.gui.wording import for_window
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Robustness Inspector")
         self.setAcceptDrops(True)
         self.device = device
+        self.flags = RunFlags()  # the command line's trust, model and subset flags
         self.models: list[LoadedModel] = []
         self.dataset: ImageDataset | None = None
         self.view: ResultsView | None = None
@@ -254,10 +256,19 @@ class MainWindow(QMainWindow):
         def job() -> LoadJob:
             # read when the job starts: a dataset queued before it has been opened by then
             shape = self.dataset.info.shape if self.dataset is not None else None
-            device = self.device
+            device, flags = self.device, self.flags
+
             def open_model():
                 preload_saliency()  # before any run: see its docstring
-                return load_model(path, device=device, name=name, fallback_input_shape=shape)
+                return load_model(
+                    path,
+                    device=device,
+                    name=name,
+                    fallback_input_shape=shape,
+                    trust_code=flags.trust_code,
+                    arch=flags.arch,
+                    overrides=flags.overrides or None,
+                )
 
             return LoadJob("model", path, open_model)
 
@@ -342,15 +353,22 @@ class MainWindow(QMainWindow):
         if self._refinable(threat):
             self._refine(threat)
             return
+        flags = self.flags
         request = EvaluationRequest(
-            models=tuple(ModelRequest(m.info.path, m.info.name) for m in self.models),
+            models=tuple(
+                ModelRequest(m.info.path, m.info.name, flags.arch, dict(flags.overrides))
+                for m in self.models
+            ),
             data=self.dataset.info.spec,
             threat=threat,
+            limit=flags.limit,
             device=self.device,
+            trust_code=flags.trust_code,
+            resize=flags.resize,
             checks=self.setup.checks.isChecked(),
             smoothing=self.setup.smoothing(),
         )
-        n = len(self.dataset.labels)
+        n = len(stratified_subset(self.dataset.labels, flags.limit, threat.seed))
         self.view = ResultsView(
             threat.with_examples(n), self.dataset.info, [m.info for m in self.models], self.dataset
         )

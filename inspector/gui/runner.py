@@ -38,6 +38,7 @@ class EvaluationRunner(QObject):
         super().__init__(parent)
         self._worker: GeneratorWorker | None = None
         self._cancel = threading.Event()
+        self._expected = 0  # models the running evaluation was asked for (0: not known)
 
     @property
     def running(self) -> bool:
@@ -47,12 +48,15 @@ class EvaluationRunner(QObject):
         self, models: list[LoadedModel], dataset: ImageDataset, request: EvaluationRequest
     ) -> None:
         self.start_work(lambda cancel: evaluate_models(models, dataset, request, cancel=cancel))
+        if self._worker is not None:
+            self._expected = len(models)
 
     def start_work(self, make_items: Callable[[Callable[[], bool]], Iterator[object]]) -> None:
         """Run any core generator that ends with EvaluationResults (e.g. a grid refinement)."""
         if self._worker is not None:
             return
         self._cancel.clear()
+        self._expected = 0
         cancel = self._cancel.is_set
 
         def work():
@@ -87,6 +91,8 @@ class EvaluationRunner(QObject):
         elif isinstance(item, Assessed):
             self.assessed.emit(item)
         elif isinstance(item, EvaluationResults):
+            if self._cancel.is_set() or len(item.models) < self._expected:
+                item.incomplete = True  # cancelled: saved as partial even if no sweep is
             self.finished.emit(item)
 
     def _on_error(self, exc: BaseException) -> None:

@@ -6,6 +6,7 @@ It only collects choices and shows state; the main window acts on its signals.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -71,6 +72,7 @@ class SetupPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._given: tuple[ThreatModel, ThreatModel] | None = None  # (exact, as shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self._models_box())
         layout.addWidget(self._dataset_box())
@@ -193,6 +195,13 @@ class SetupPanel(QWidget):
     # -- state ----------------------------------------------------------------------------
 
     def set_threat(self, threat: ThreatModel) -> None:
+        """Show a threat model; until a control changes, `threat()` returns it exactly (an
+        uneven grid, a step size or a switched-off certificate from the command line)."""
+        self._given = None
+        self._set_controls(threat)
+        self._given = (threat, self.threat())
+
+    def _set_controls(self, threat: ThreatModel) -> None:
         self.norm.setCurrentIndex(NORMS.index(threat.norm))
         self.attack.setCurrentIndex(ATTACKS.index(threat.attack))
         self.eps_max.setValue(max(threat.eps))
@@ -207,10 +216,11 @@ class SetupPanel(QWidget):
         return SmoothingSpec(sigma=sigma) if sigma > 0 else None
 
     def threat(self) -> ThreatModel:
-        """The threat model the controls describe: an evenly spaced grid from 0 to the max."""
+        """The threat model the controls describe: an evenly spaced grid from 0 to the max;
+        or the one last given to `set_threat` while the controls still show it."""
         top, n = self.eps_max.value(), self.grid.value()
         eps = tuple(round(top * i / (n - 1), 10) for i in range(n))
-        return ThreatModel(
+        shown = ThreatModel(
             norm=self.norm.currentData(),
             eps=eps,
             attack=self.attack.currentData(),
@@ -219,6 +229,11 @@ class SetupPanel(QWidget):
             seed=self.seed.value(),
             queries=self.queries.value(),
         )
+        given = self._given
+        if given is None:
+            return shown
+        # a switched-off certificate has no control: it outlives changes to the others
+        return given[0] if given[1] == shown else replace(shown, certificate=given[0].certificate)
 
     def set_models(self, models: list[LoadedModel]) -> None:
         current = self.model_list.currentRow()

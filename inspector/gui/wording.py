@@ -2,7 +2,7 @@
 
 The core's errors name flags (`--trust-code`, `--resize`, ...) because the CLI is where
 they are fixed. In a dialog those flags mean nothing, so each is restated as what to do
-from the window, keeping the flag only where the command line is the one way to do it.
+from the window, naming the `gui` flag where starting the window with it is the way.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import re
 _PHRASES = (
     (
         "pass --trust-code only if you trust its source",
-        "the window never runs code from a file; if you trust its source, evaluate it from "
-        "the command line (robustness-inspector evaluate --trust-code)",
+        "the window runs code from a file only when started from the command line with "
+        "--trust-code (robustness-inspector gui --trust-code --model PATH); do that only if "
+        "you trust its source",
     ),
     (
         "pass --resize to resize them, or use matching data",
-        "open a dataset whose images match the model (the command line can resize them: "
-        "robustness-inspector evaluate --resize)",
+        "open a dataset whose images match the model, or start the window with --resize "
+        "(robustness-inspector gui --resize)",
     ),
     ("pass --input-shape C,H,W or put", "put"),
     ("use --device cpu (or auto)", "start the window with --device cpu (or auto)"),
@@ -31,8 +32,8 @@ def for_window(message: str) -> str:
     for cli, window in _PHRASES:
         message = message.replace(cli, window)
     return _STATE_DICT.sub(
-        "the window cannot build a network from weights alone: export the model as a .pt2 "
-        "(torch.export) or .onnx file, or evaluate it from the command line with --arch and "
-        "--trust-code",
+        "the window builds a network from weights alone only when started from the command "
+        "line with --arch PKG.MODULE:FACTORY --trust-code; otherwise export the model as a "
+        ".pt2 (torch.export) or .onnx file",
         message,
     )

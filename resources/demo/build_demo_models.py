@@ -33,12 +33,20 @@ also as ONNX (opset 17) and `digits_pgd` also as TorchScript (.ts). Each file ge
 `<file>.json` with name, class_names, input_shape, mean/std (digits only), description and a
 `training` record holding the test figures measured here (PGD-20, L-inf, 1 restart).
 
-Run: .venv/bin/python resources/demo/build_demo_models.py [--out DIR]
+The folder also gets `MANIFEST.sha256` (the `sha256sum` format) over every file written,
+so that the shipped files can be checked byte for byte on any machine. Retraining is
+deterministic on one machine (same seed, one thread, deterministic kernels) but not across
+CPU types: tiny float-kernel differences grow during training, so a rebuild elsewhere is
+judged by its accuracy, never by its weights or logits.
+
+Run: .venv/bin/python resources/demo/build_demo_models.py [--out DIR] [--only NAME ...]
+     .venv/bin/python resources/demo/build_demo_models.py --manifest-only  (hash what is there)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -77,6 +85,8 @@ TSIPRAS_TRAIN_SPEC = "tsipras:split=train,n=4000"
 DIGITS_CLASSES = [str(i) for i in range(10)]
 TSIPRAS_CLASSES = ["-1", "+1"]
 INPUT_SHAPE = [1, 8, 8]
+MANIFEST = "MANIFEST.sha256"
+MODEL_SUFFIXES = (".pt2", ".onnx", ".ts")
 
 Loss = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -311,13 +321,16 @@ def digits_recipes() -> list[Recipe]:
     ]
 
 
-def build_digits() -> tuple[list[Trained], list[float], list[float]]:
-    """Train and evaluate the three digits models; mean/std come from the train split."""
+def build_digits(only: set[str] | None = None) -> tuple[list[Trained], list[float], list[float]]:
+    """Train and evaluate the digits models (all three, or those in `only`); mean/std come
+    from the train split. Each model is seeded on its own, so one alone trains the same."""
     x_train, y_train = load_split("digits:train")
     x_test, y_test = load_split("digits")
     mean, std = channel_stats(x_train)
     out = []
     for recipe in digits_recipes():
+        if only is not None and recipe.name not in only:
+            continue
         net, seconds = train_digits(recipe, x_train, y_train, mean, std)
         metrics = evaluate(Normalized(net, mean, std), x_test, y_test, DIGITS_EVAL_EPS)
         out.append(Trained(recipe, net, seconds, metrics))
@@ -382,7 +395,7 @@ def evaluate_linear(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[st
     return metrics
 
 
-def build_tsipras() -> list[Trained]:
+def build_tsipras(only: set[str] | None = None) -> list[Trained]:
     """Logistic regression vs exact adversarial training at eps 0.06 (> eta / 10)."""
     x_train, y_train = load_split(TSIPRAS_TRAIN_SPEC)
     x_test, y_test = load_split("tsipras")
@@ -408,6 +421,8 @@ def build_tsipras() -> list[Trained]:
     ]
     out = []
     for recipe in recipes:
+        if only is not None and recipe.name not in only:
+            continue
         net, seconds = train_linear(x_train, y_train, recipe.eps, recipe.epochs, recipe.lr)
         out.append(Trained(recipe, net, seconds, evaluate_linear(net, x_test, y_test)))
     return out
@@ -559,7 +574,10 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def print_table(models: list[Trained]) -> None:
     """Clean and robust accuracy per model, the figures the demo exists to show."""
-    for group in (models[:3], models[3:]):
+    digits = [m for m in models if m.recipe.name.startswith("digits")]
+    for group in (digits, [m for m in models if m not in digits]):
+        if not group:
+            continue
         grid = list(group[0].metrics["test_robust_accuracy"])
         head = f"{'model':<18}{'train s':>8}{'clean':>8}" + "".join(
             f"{'eps ' + e:>10}" for e in grid
@@ -602,20 +620,54 @@ def write_models(
     return written, exporter
 
 
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, files: list[Path] | None = None) -> Path:
+    """`MANIFEST.sha256` over `files` (default: every model file in `folder` and its sidecar),
+    sorted by name, in the format `sha256sum --check` reads."""
+    if files is None:
+        models = [p for p in folder.iterdir() if p.suffix in MODEL_SUFFIXES]
+        files = [q for p in models for q in (p, p.with_name(p.name + ".json")) if q.is_file()]
+    lines = [f"{sha256_of(p)}  {p.name}\n" for p in sorted(files, key=lambda p: p.name)]
+    path = folder / MANIFEST
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="output directory (default: here)")
+    names = [r.name for r in digits_recipes()] + ["tsipras_standard", "tsipras_robust"]
+    parser.add_argument(
+        "--only", action="append", choices=names, help="build only this model (repeatable)"
+    )
+    parser.add_argument(
+        "--manifest-only",
+        action="store_true",
+        help=f"train nothing: rewrite {MANIFEST} for the model files already in --out",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.manifest_only:
+        print(f"wrote {write_manifest(args.out)}")
+        return 0
     configure_determinism()
+    only = set(args.only) if args.only else None
     start = time.perf_counter()
-    digits, mean, std = build_digits()
-    tsipras = build_tsipras()
+    digits, mean, std = build_digits(only)
+    tsipras = build_tsipras(only) if only is None or any("tsipras" in n for n in only) else []
     train_eval = time.perf_counter() - start
     written, exporter = write_models(args.out, digits, tsipras, mean, std)
+    written.append(write_manifest(args.out))  # over the whole folder, kept models included
     print(f"digits mean {mean} std {std} (train split); threads {THREADS}, seed {SEED}")
     print(f"clean and PGD-{EVAL_STEPS} robust accuracy (L-inf, pixel eps) on the test splits:\n")
     print_table(digits + tsipras)
@@ -625,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{model.recipe.name:<18} exact (certified) "
             + "  ".join(f"{e}: {v:.3f}" for e, v in cert.items())
         )
-    print(f"\nONNX exporter: {exporter}")
+    if exporter:
+        print(f"\nONNX exporter: {exporter}")
     for path in written:
         print(f"{path.stat().st_size / 1024:>8.1f} KiB  {path}")
     total = time.perf_counter() - start

@@ -17,7 +17,7 @@ from helpers import export_pt2, linear_problem, save_npz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspector.core.checks import CheckResult
+from inspector.core.checks import CHECKS, CheckResult
 from inspector.core.checks.inside import judge
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
@@ -45,7 +45,7 @@ def valid(tmp_path_factory) -> dict:
     data = save_npz(folder / "d.npz", x, y)
     threat = ThreatModel(eps=(0.0, 0.05, 0.1), steps=5)
     results = run_to_end(EvaluationRequest((ModelRequest(str(model)),), str(data), threat))
-    assert len(results.models[0].checks) == 8
+    assert len(results.models[0].checks) == len(CHECKS)
     return results_to_json(results)
 
 

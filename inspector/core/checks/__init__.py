@@ -3,14 +3,15 @@
 An attack-based robust accuracy is only an upper bound, and a broken evaluation can make it
 a meaningless one. These checks look for the signs of that listed in the primer (Athalye et
 al. 2018; Carlini et al. 2019): a nondeterministic model, probabilities instead of logits,
-zero or non-finite input gradients, robust accuracy that does not fall to ~0 at a huge ε,
-FGSM or a gradient-free attack beating PGD, results that still move with more steps or
-restarts, adversarial points outside the threat model. Each check runs on a small stratified
-subset, sized so that all of them together cost about 15 % of the evaluation they judge
-(budget.py); they reuse what the sweep found rather than attacking again where they can.
-Each ends as "passed", "warning", "not informative" (nothing to test) or "skipped" (could
-not run), with plain sentences saying what was measured, what it means and what to do, and
-with its time in seconds.
+images outside the range the model was built for, zero or non-finite input gradients,
+robust accuracy that does not fall to ~0 at a huge ε, FGSM or a gradient-free attack
+beating PGD, results that still move with more steps or restarts, adversarial points
+outside the threat model. Each check runs on a small stratified subset, sized so that all
+of them together cost about 15 % of the evaluation they judge (budget.py); they reuse what
+the sweep found rather than attacking again where they can. Each ends as "passed",
+"warning", "not informative" (nothing to test) or "skipped" (could not run), with plain
+sentences saying what was measured, what it means and what to do, and with its time in
+seconds.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from inspector.core.checks.attacks import (
     large_eps,
 )
 from inspector.core.checks.context import Context
+from inspector.core.checks.input_range import check_input_range
 from inspector.core.checks.inside import (
     check_in_threat_model,
     float32_slack,
@@ -56,6 +58,7 @@ Check = Callable[[Context, str], CheckResult]
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("deterministic", check_deterministic),
     ("logits, not probabilities", check_logits),
+    ("input range", check_input_range),
     ("input gradients", check_gradients),
     ("very large ε", check_large_eps),
     ("FGSM not stronger than PGD", check_fgsm_vs_pgd),

@@ -81,7 +81,8 @@ def check_large_eps(ctx: Context, name: str) -> CheckResult:
     if warn:
         text = (
             f"{said}, expected about 0: the attack is not working on this model (masked "
-            "gradients?), so do not trust its robust accuracy; try a gradient-free attack."
+            "gradients, or images outside the range the model was built for: see the input "
+            "range check), so do not trust its robust accuracy; try a gradient-free attack."
         )
     else:
         text = f"{said}: the attack can break the model when the budget allows it."

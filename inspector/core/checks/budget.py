@@ -5,9 +5,10 @@ step) is 1, a forward pass alone (a Square query) is `FORWARD`. The evaluation's
 read from its sweep as a lower bound (an example broken at an ε is counted as one pass
 there, since PGD drops it as soon as it breaks), so the budget errs on the cheap side.
 Each check that runs a second attack gets a fixed share of `CHECKS_SHARE` of that work and
-sizes its sample (and Square its queries) to fit. A model call on a few examples costs more
-than its share of a full batch (overhead dominates small models), so the one measured
-figure is `call_floor`: how many examples' worth a call costs at least, as a power of two.
+sizes its sample (and Square its queries) to fit. Sizes depend on the results alone, so a
+rerun gives the same samples; only the optional parts of two checks (Square's later
+queries, the extra restart) are fitted to the checks' share of the sweep's time, since on
+small models a call's overhead, not its examples, is what costs.
 
 The second attacks look at a mid-curve ε (`probe_index`): where about half of what is
 correct clean is still robust, so there is something to test and the curve is moving
@@ -28,21 +29,11 @@ CHECKS_SHARE = 0.15  # of the evaluation's passes; the limit (issue 12) is 0.25 
 # Shares of the checks' budget; they sum to 1. The first three are cheap (a few passes per
 # example); the two that need many examples and many passes get the rest.
 SHARES = {"base": 0.05, "large": 0.05, "fgsm": 0.03, "square": 0.42, "steps": 0.45}
-MIN_EXAMPLES = 8  # below this a check tells too little; it may then overrun its share
+MIN_EXAMPLES = 4  # below this a check tells too little; it may then overrun its share
 MAX_EXAMPLES = 64
-MAX_FLOOR = 128  # the evaluation's default batch: a call never costs more than that many
 SQUARE_TARGET_QUERIES = 100  # Square's sample is sized so that it gets about this many
-SQUARE_MIN_QUERIES = 50  # fewer queries than this find next to nothing
+SQUARE_MIN_QUERIES = 10  # fewer queries than this find next to nothing
 SQUARE_EXAMPLES = 32
-
-
-def call_floor(single_seconds: float, batch_seconds: float, batch: int) -> int:
-    """How many examples' worth one model call costs however small its batch (Python and
-    kernel overhead: large for small models), from a forward pass on one example and one on
-    `batch` examples; a power of two in [1, MAX_FLOOR], so that timing noise rarely moves it."""
-    per_example = max(batch_seconds - single_seconds, 1e-9) / max(batch - 1, 1)
-    ratio = single_seconds / per_example if batch > 1 else 1.0
-    return int(min(MAX_FLOOR, 2 ** max(0, round(np.log2(max(ratio, 1.0))))))
 
 
 def per_example(threat: ThreatModel) -> float:
@@ -81,18 +72,17 @@ def evaluation_passes(sweep: ModelSweep | None, threat: ThreatModel, fallback_n:
 
 @dataclass(frozen=True)
 class Budget:
-    """The passes the checks may spend, and what a model call costs at least (`floor`
-    examples' worth); `examples` and `square` size one check's sample to its share."""
+    """The passes the checks may spend; `examples` and `square` size one check's sample to
+    its share."""
 
     passes: float
-    floor: int = 1
     seconds: float | None = None  # the same share of the sweep's time, when it was timed
 
     @classmethod
     def of(cls, sweep: ModelSweep | None, threat: ThreatModel, fallback_n: int) -> Budget:
         timed = None if sweep is None else sweep.timings.get("total_seconds")
         seconds = None if timed is None else CHECKS_SHARE * float(timed)
-        return cls(CHECKS_SHARE * evaluation_passes(sweep, threat, fallback_n), 1, seconds)
+        return cls(CHECKS_SHARE * evaluation_passes(sweep, threat, fallback_n), seconds)
 
     def share_seconds(self, part: str) -> float | None:
         return None if self.seconds is None else self.seconds * SHARES[part]
@@ -102,17 +92,16 @@ class Budget:
 
     def examples(self, part: str, calls: float, cap: int = MAX_EXAMPLES) -> int:
         """How many examples a check making `calls` passes over its sample may attack: what
-        fits in its share, at least a few, and at least what its calls cost anyway."""
+        fits in its share, and at least a few."""
         fits = int(self.share(part) / max(calls, 1e-9))
-        return max(MIN_EXAMPLES, min(cap, max(fits, self.floor)))
+        return max(MIN_EXAMPLES, min(cap, fits))
 
     def square(self, queries: int) -> tuple[int, int]:
         """(examples, queries) for Square: a sample that gets about `SQUARE_TARGET_QUERIES`
         in its share, then the threat's queries if they fit, else as many as do."""
         share = self.share("square") / FORWARD
         m = max(MIN_EXAMPLES, min(SQUARE_EXAMPLES, int(share / SQUARE_TARGET_QUERIES)))
-        m = max(m, min(self.floor, SQUARE_EXAMPLES))
-        fitted = int(share / max(m, self.floor))
+        fitted = int(share / m)
         return m, max(1, min(queries, max(SQUARE_MIN_QUERIES, fitted)))
 
 

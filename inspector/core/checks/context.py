@@ -23,7 +23,6 @@ from inspector.core.checks.budget import (
     CHECKS_SHARE,
     FORWARD,
     Budget,
-    call_floor,
     probe_index,
 )
 from inspector.core.checks.result import CheckResult, skipped
@@ -88,22 +87,11 @@ class Context:
         self.x = np.ascontiguousarray(dataset.load(indices[self.positions]), dtype=np.float32)
         self.labels = labels[self.positions]
         self.device = model.info.device
-        started = time.perf_counter()
         self.logits = np.asarray(model.reference_logits(self.x), dtype=np.float64)
-        self.budget = replace(self.budget, floor=self._measure_floor(time.perf_counter() - started))
         self.correct = self.logits.argmax(axis=1) == self.labels
         self.adversarial: list[tuple[float, np.ndarray, np.ndarray]] = []  # (ε, x, x_adv)
         self._kept: Kept | None = None
         self.last_broken_by: list[str | None] | None = None
-
-    def _measure_floor(self, batch_seconds: float) -> int:
-        """What a model call costs at least, in examples (`budget.call_floor`)."""
-        single = np.inf
-        for _ in range(2):  # the quicker of two: the first may pay for a cold cache
-            started = time.perf_counter()
-            self.model.reference_logits(self.x[:1])
-            single = min(single, time.perf_counter() - started)
-        return call_floor(single, batch_seconds, self.n)
 
     def time_left(self) -> float | None:
         """Seconds left of the checks' share of the sweep's time (None: the sweep was not

@@ -40,6 +40,35 @@ class RawModel:
     extra_files: list[Path] = field(default_factory=list)  # e.g. ONNX external weights
 
 
+class ModelOutputError(InspectorError):
+    """The model returned something other than a float tensor; the loader adds its name."""
+
+
+def logits_array(output: object) -> np.ndarray:
+    """A forward's output as float32 numpy, refusing what cannot be logits (ints, tuples).
+
+    Casting first would hide an integer "classifier" (argmax labels, quantised scores)
+    whose margins and gradients mean nothing, so the dtype is checked before the cast.
+    """
+    if isinstance(output, torch.Tensor):
+        if not output.is_floating_point():
+            raise ModelOutputError(
+                f"the model returns {str(output.dtype).removeprefix('torch.')} values; "
+                "floating-point logits are expected"
+            )
+        return output.detach().float().cpu().numpy()
+    if isinstance(output, np.ndarray):
+        if not np.issubdtype(output.dtype, np.floating):
+            raise ModelOutputError(
+                f"the model returns {output.dtype} values; floating-point logits are expected"
+            )
+        return output.astype(np.float32, copy=False)
+    raise ModelOutputError(
+        f"the model returns a {type(output).__name__}, not a tensor; one tensor of logits "
+        "[N, num_classes] is expected"
+    )
+
+
 def one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception as "Type: first line", short enough for a one-line user message."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -99,7 +128,7 @@ def run_chunked(
     """Apply `forward` on slices of `chunk` rows; with `pad`, every call gets exactly `chunk`."""
     if x.shape[0] == 0:
         probe = np.zeros((chunk if pad else 1, *x.shape[1:]), dtype=x.dtype)
-        return np.asarray(forward(probe), dtype=np.float32)[:0]
+        return _rows(forward, probe)[:0]
     outputs = []
     for start in range(0, x.shape[0], chunk):
         part = x[start : start + chunk]
@@ -107,8 +136,20 @@ def run_chunked(
         if pad and real < chunk:
             padding = np.zeros((chunk - real, *part.shape[1:]), dtype=part.dtype)
             part = np.concatenate([part, padding])
-        outputs.append(np.asarray(forward(part), dtype=np.float32)[:real])
+        outputs.append(_rows(forward, part)[:real])
     return np.concatenate(outputs)
+
+
+def _rows(forward: Callable[[np.ndarray], np.ndarray], part: np.ndarray) -> np.ndarray:
+    """forward(part), which must have one row per input row (slicing would hide it if not)."""
+    out = np.asarray(forward(part), dtype=np.float32)
+    n = part.shape[0]
+    if out.ndim == 0 or out.shape[0] != n:
+        raise ModelOutputError(
+            f"the model returns shape {list(out.shape)} for a batch of {n}; logits of shape "
+            f"[{n}, num_classes] are expected (one row per image)"
+        )
+    return out
 
 
 def torch_reference(
@@ -119,7 +160,7 @@ def torch_reference(
     def forward(part: np.ndarray) -> np.ndarray:
         tensor = torch.from_numpy(np.ascontiguousarray(part)).to(device)
         with torch.inference_mode():
-            return module(tensor).float().cpu().numpy()
+            return logits_array(module(tensor))
 
     def reference_logits(x: np.ndarray) -> np.ndarray:
         return run_chunked(forward, np.asarray(x, dtype=np.float32), chunk, pad=False)

@@ -19,7 +19,9 @@ from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import LoadedModel, ModelInfo
 from inspector.core.models.common import (
     DEFAULT_CHUNK,
+    ModelOutputError,
     RawModel,
+    logits_array,
     one_line,
     torch_reference,
     unreadable,
@@ -35,6 +37,7 @@ from inspector.core.models.metadata import (
 from inspector.core.models.normalize import Normalized, normalize_array
 
 Layers = list[tuple[str, ModelMetadata]]
+MAX_INPUT_VALUES = 3 * 4096 * 4096  # C*H*W of one image: a 4096² RGB image is the largest
 
 
 def load_model(
@@ -96,7 +99,7 @@ def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bo
     if suffix in TORCH_SUFFIXES:
         return load_torch_file(path, device, arch, trust_code)
     if suffix == ".pt2":
-        raw = load_exported(path, device)
+        raw = load_exported(path, device, trust_code)
     elif suffix == ".onnx":
         raw = load_onnx(path, device)
     else:
@@ -191,22 +194,63 @@ def _probe_num_logits(
     shape: tuple[int, int, int],
     sources: dict[str, str],
 ) -> int:
-    """One forward pass on zeros: the input shape works and the output is [N, K] logits."""
+    """Forward one blank image, then a blank and a grey one: the shape works, and the output
+    is finite float logits with one row per image (a batch of 2 must give 2 rows).
+
+    Whether the logits depend on the batch (BatchNorm left in training mode) or on chance
+    is not refused here: the "deterministic" sanity check reports it after the sweep."""
+    _check_input_size(path, shape, sources)
+    blank = np.zeros((1, *shape), dtype=np.float32)
+    one = _probe(path, reference, blank, sources)
+    two = _probe(path, reference, np.concatenate([blank, np.full_like(blank, 0.5)]), sources)
+    for logits, n in ((one, 1), (two, 2)):
+        if logits.ndim != 2 or logits.shape[0] != n or logits.shape[1] < 1:
+            raise InspectorError(
+                f"{path.name} returns shape {list(logits.shape)} for a batch of {n}; logits "
+                f"of shape [{n}, num_classes] are expected (one row per image)"
+            )
+    if one.shape[1] != two.shape[1]:
+        raise InspectorError(
+            f"{path.name} returns {one.shape[1]} logits for one image but {two.shape[1]} for "
+            "two; a classifier with a fixed number of classes is expected"
+        )
+    if not (np.isfinite(one).all() and np.isfinite(two).all()):
+        raise InspectorError(
+            f"{path.name} returns NaN or Inf logits on blank and grey test images; a "
+            "classifier with finite logits is expected"
+        )
+    return int(one.shape[1])
+
+
+def _check_input_size(path: Path, shape: tuple[int, int, int], sources: dict[str, str]) -> None:
+    """Refuse an input shape too large to allocate before any array of that shape is made."""
+    values = int(np.prod(shape, dtype=np.float64))
+    if values > MAX_INPUT_VALUES:
+        raise InspectorError(
+            f"{path.name}: input_shape {list(shape)} (from {sources['input_shape']}) is "
+            f"{values:,} values per image, more than the {MAX_INPUT_VALUES:,} supported; "
+            "check input_shape"
+        )
+
+
+def _probe(
+    path: Path,
+    reference: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    sources: dict[str, str],
+) -> np.ndarray:
+    """One forward pass; every failure becomes a one-line error naming the model."""
     try:
-        logits = reference(np.zeros((1, *shape), dtype=np.float32))
+        return reference(x)
+    except ModelOutputError as exc:
+        raise InspectorError(f"{path.name}: {exc}") from None
     except InspectorError:
         raise
     except Exception as exc:
         raise InspectorError(
-            f"{path.name} fails on an input of shape {[1, *shape]} ({one_line(exc)}); check "
+            f"{path.name} fails on an input of shape {list(x.shape)} ({one_line(exc)}); check "
             f"input_shape (taken from {sources['input_shape']})"
         ) from None
-    if logits.ndim != 2 or logits.shape[0] != 1 or logits.shape[1] < 1:
-        raise InspectorError(
-            f"{path.name} returns shape {list(logits.shape)} for one image; a classifier "
-            "returning [N, num_classes] logits is expected"
-        )
-    return int(logits.shape[1])
 
 
 def _check_converted(
@@ -220,7 +264,7 @@ def _check_converted(
     zeros = np.zeros((1, *shape), dtype=np.float32)
     try:
         with torch.inference_mode():
-            converted = module(torch.from_numpy(zeros).to(device)).float().cpu().numpy()
+            converted = logits_array(module(torch.from_numpy(zeros).to(device)))
         gap = float(np.max(np.abs(converted - reference(zeros))))
     except Exception as exc:
         return None, (

@@ -20,12 +20,26 @@ from inspector.core.models.common import (
     FixedBatch,
     RawModel,
     freeze,
+    logits_array,
     one_line,
     run_chunked,
     unreadable,
 )
 from inspector.core.models.metadata import ModelMetadata, from_onnx_props
+from inspector.core.models.onnx_files import (
+    MAX_ONNX_BYTES,
+    check_model_size,
+    external_files,
+    external_pieces,
+    read_external_data,
+)
+from inspector.core.models.onnx_graphs import (
+    quoted,
+    refuse_custom_operators,
+    refuse_huge_tensors,
+)
 
+MAX_FIXED_BATCH = 1024  # every chunk is padded to the fixed batch
 _ORT_DTYPES = {
     "tensor(float)": np.float32,
     "tensor(float16)": np.float16,
@@ -39,9 +53,9 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
     dims = _image_input_dims(path, model)
     fixed = dims[0] if isinstance(dims[0], int) else None
     raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
-    session = _open_session(path, device, raw)
+    session = _open_session(path, _session_source(path, model), device, raw)
     raw.run_numpy = _session_runner(path, session, fixed)
-    props = {p.key: p.value for p in model.metadata_props}
+    props = _metadata_props(path, model)
     prop_metadata, prop_notes = from_onnx_props(props)
     raw.notes.extend(prop_notes)
     raw.file_metadata.append(("ONNX metadata_props", prop_metadata))
@@ -53,34 +67,38 @@ def load_onnx(path: Path, device: torch.device) -> RawModel:
     return raw
 
 
-def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
-    """Load and check the model, with its external weight files (hashed with it)."""
-    import onnx
-    from onnx.external_data_helper import load_external_data_for_model, uses_external_data
+def _metadata_props(path: Path, model) -> dict[str, str]:
+    """metadata_props as text; protobuf hands back bytes for strings that are not UTF-8."""
+    props = {p.key: p.value for p in model.metadata_props}
+    if not all(isinstance(v, str) for item in props.items() for v in item):
+        raise InspectorError(
+            f"{path}: its metadata_props are not valid UTF-8 text; the file is damaged"
+        )
+    return props
 
+
+def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
+    """Parse, refuse foreign operators, check every external reference, then read the weights.
+
+    Nothing outside the .onnx is opened before `external_pieces` has checked it, and only
+    the checked byte ranges are read (by us, not by onnx), whatever the onnx version.
+    """
+    import onnx
+
+    check_model_size(path)
     try:
         model = onnx.load(str(path), load_external_data=False)
-        locations = {
-            entry.value
-            for tensor in _all_initializers(model)
-            if uses_external_data(tensor)
-            for entry in tensor.external_data
-            if entry.key == "location"
-        }
-        onnx.checker.check_model(str(path))
-        load_external_data_for_model(model, str(path.parent))
     except Exception as exc:
         raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
-    return model, [path.parent / location for location in sorted(locations)]
-
-
-def _all_initializers(model) -> list:  # -> list[onnx.TensorProto]
-    """Top-level initializers and Constant tensors: where exporters put external weights."""
-    tensors = list(model.graph.initializer)
-    for node in model.graph.node:
-        for attribute in node.attribute:
-            tensors.extend([attribute.t] if attribute.HasField("t") else attribute.tensors)
-    return tensors
+    refuse_custom_operators(path, model)
+    pieces = external_pieces(path, model)
+    try:
+        onnx.checker.check_model(str(path))
+    except Exception as exc:
+        raise unreadable(path, f"not a valid ONNX model ({one_line(exc)})") from None
+    refuse_huge_tensors(path, model)
+    read_external_data(pieces)
+    return model, external_files(pieces)
 
 
 def _image_input_dims(path: Path, model) -> list[int | str | None]:
@@ -88,7 +106,7 @@ def _image_input_dims(path: Path, model) -> list[int | str | None]:
     initializers = {init.name for init in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
-        names = ", ".join(i.name for i in inputs)
+        names = ", ".join(quoted(i.name) for i in inputs[:5])
         raise InspectorError(
             f"{path} has {len(inputs)} inputs ({names}); one NCHW image input is expected"
         )
@@ -102,10 +120,22 @@ def _image_input_dims(path: Path, model) -> list[int | str | None]:
     if len(dims) != 4:
         shape = ["?" if d is None else d for d in dims]
         raise InspectorError(
-            f"{path}: input {inputs[0].name!r} has rank {len(dims)} (shape {shape}); "
+            f"{path}: input {quoted(inputs[0].name)} has rank {len(dims)} (shape {shape}); "
             "an NCHW image input (rank 4) is expected"
         )
+    _check_dims(path, dims)
     return dims
+
+
+def _check_dims(path: Path, dims: list[int | str | None]) -> None:
+    """Fixed sizes must be positive, and a fixed batch small enough to pad every chunk to."""
+    if any(isinstance(d, int) and d < 1 for d in dims):
+        raise InspectorError(f"{path}: its input shape {dims} has a size below 1")
+    if isinstance(dims[0], int) and dims[0] > MAX_FIXED_BATCH:
+        raise InspectorError(
+            f"{path}: its input has a fixed batch of {dims[0]}; at most {MAX_FIXED_BATCH} "
+            "is supported: export it with a dynamic batch"
+        )
 
 
 def session_options():
@@ -118,13 +148,24 @@ def session_options():
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # fatal only: failures reach the user as one-line errors
     options.intra_op_num_threads = torch.get_num_threads()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
-def _open_session(path: Path, device: torch.device, raw: RawModel):
+def _session_source(path: Path, model) -> bytes | str:
+    """The checked in-memory model, so onnxruntime opens no file of its own.
+
+    Past protobuf's 2 GiB the bytes cannot be made; onnxruntime then reads the same file
+    and the external ranges `external_pieces` has already checked.
+    """
+    if model.ByteSize() < MAX_ONNX_BYTES:
+        return model.SerializeToString()
+    return str(path)
+
+
+def _open_session(path: Path, source: bytes | str, device: torch.device, raw: RawModel):
     """An InferenceSession on the device; records the providers actually granted."""
     import onnxruntime
 
@@ -134,7 +175,7 @@ def _open_session(path: Path, device: torch.device, raw: RawModel):
     ]
     try:
         session = onnxruntime.InferenceSession(
-            str(path),
+            source,
             sess_options=session_options(),
             providers=providers,
             provider_options=options,
@@ -156,11 +197,14 @@ def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndar
             f"{path}: input type {model_input.type} is not supported; a float image input "
             "is expected"
         )
-    output_name = session.get_outputs()[0].name
+    outputs = session.get_outputs()
+    if not outputs:
+        raise InspectorError(f"{path} has no output; a classifier returning logits is expected")
+    output_name = outputs[0].name
 
     def forward(part: np.ndarray) -> np.ndarray:
         result = session.run([output_name], {model_input.name: part.astype(dtype, copy=False)})
-        return np.asarray(result[0], dtype=np.float32)
+        return logits_array(result[0])
 
     def run(x: np.ndarray) -> np.ndarray:
         chunk = fixed if fixed is not None else DEFAULT_CHUNK

@@ -42,6 +42,11 @@ class SaliencyResult:
         return not (self.method == "gradcam" and self.options.get("relu", True))
 
 
+class MethodUnavailable(InspectorError):
+    """This method cannot serve this model (no gradients, no conv layer to hook, a torch
+    conversion that disagrees): a figure of several models skips it with a note."""
+
+
 def gradcam_available(model: LoadedModel) -> str | None:
     """None when Grad-CAM can run on this model, else the reason it cannot."""
     if model.module is None:
@@ -77,12 +82,12 @@ def attribute(
     used = method_options(method, options)[1]
     x, target = _check_inputs(model, x, target, batch_size)
     if model.module is None:
-        raise InspectorError(no_gradient_reason(model))
+        raise MethodUnavailable(no_gradient_reason(model))
     extra: dict[str, Any] = {}
     if method == "gradcam":
         tapped = tap_last_conv(model.module)
         if isinstance(tapped, str):
-            raise InspectorError(f"Grad-CAM is not available for {model.info.name}: {tapped}")
+            raise MethodUnavailable(f"Grad-CAM is not available for {model.info.name}: {tapped}")
         extra["tapped"], used["layer"] = tapped, tapped.layer
     maps, deltas = [], []
     for b, start in enumerate(range(0, len(x), batch_size)):
@@ -125,7 +130,7 @@ def _check_conversion(model: LoadedModel, x: np.ndarray, xt: torch.Tensor) -> No
     reference = np.asarray(model.reference_logits(x), dtype=np.float32)
     diff = float(np.abs(converted - reference).max() / max(1.0, float(np.abs(reference).max())))
     if diff > ONNX_TOLERANCE:
-        raise InspectorError(
+        raise MethodUnavailable(
             f"the torch conversion of {model.info.name} disagrees with onnxruntime on these "
             f"images (relative logit difference {diff:.2g}); its saliency maps would be wrong"
         )

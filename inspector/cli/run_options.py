@@ -1,0 +1,220 @@
+"""The options that shape a run, defined once for `evaluate` and `gui`.
+
+Both commands take the same threat model, attack budget, subset, trust and model flags,
+so that the window can do what the command line does; both turn them into the same
+`ThreatModel`, `ModelRequest` overrides and trust settings through this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from fractions import Fraction
+from functools import partial
+from typing import Any
+
+from inspector.core.errors import InspectorError
+from inspector.core.threat import (
+    ATTACKS,
+    DEFAULT_RESTARTS,
+    DEFAULT_STEPS,
+    NORMS,
+    ThreatModel,
+    parse_eps,
+    parse_eps_list,
+)
+
+
+def _number(text: str) -> float:
+    """A decimal (0.5) or a fraction (1/255), as --eps takes them."""
+    text = text.strip()
+    value = float(Fraction(text)) if "/" in text else float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def float_list(text: str) -> tuple[float, ...]:
+    """Comma-separated numbers, each a decimal or a fraction: `0.5,0.5,0.5` or `1/255,...`."""
+    try:
+        return tuple(_number(v) for v in text.split(","))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers (decimals or fractions such as 1/255), "
+            f"got {text!r}"
+        ) from None
+
+
+def shape(text: str) -> tuple[int, int, int]:
+    parts = text.replace("x", ",").split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected C,H,W such as 3,32,32, got {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+def nonneg_eps(text: str) -> float:
+    try:
+        return parse_eps(text)
+    except InspectorError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_threat_arguments(p: argparse.ArgumentParser) -> None:
+    """Norm, ε grid, attack and its budget, seed, subset size, the certificate switch."""
+    p.add_argument("--norm", choices=NORMS, default=None)
+    p.add_argument(
+        "--eps",
+        metavar="LIST",
+        default=None,
+        help="comma-separated ε values in [0, 1] pixel units, e.g. 0,2/255,4/255,8/255",
+    )
+    p.add_argument(
+        "--attack",
+        choices=ATTACKS,
+        default=None,
+        help="ensemble (the default for audits: APGD-CE, then APGD-T, then Square on the "
+        "points still robust), apgd-ce, apgd-t, square (gradient-free; runs on ONNX through "
+        "onnxruntime alone), fmn (minimum norm: a radius per example), or pgd/fgsm (fast, "
+        "for teaching); --demo keeps PGD-10 unless this is given",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="attack iterations (default 100 for apgd-ce, apgd-t, fmn and ensemble, 10 for pgd)",
+    )
+    p.add_argument(
+        "--queries",
+        type=int,
+        default=None,
+        help="forward passes per example for Square, alone or in the ensemble (default 1000)",
+    )
+    p.add_argument(
+        "--step-size",
+        type=nonneg_eps,
+        default=None,
+        help="absolute step size (default 2.5·ε/steps)",
+    )
+    p.add_argument("--restarts", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None, help="a stratified subset of N examples")
+    p.add_argument(
+        "--no-certificate",
+        action="store_true",
+        help="skip the probe for the exact certificate of affine models",
+    )
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Trust, architecture, metadata overrides and normalisation of the models."""
+    p.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="allow loading files that run code (pickled modules, --arch factories)",
+    )
+    p.add_argument(
+        "--arch",
+        metavar="PKG.MODULE:FACTORY",
+        default=None,
+        help="architecture for a plain state_dict (needs --trust-code)",
+    )
+    p.add_argument(
+        "--resize",
+        action="store_true",
+        help="resize images (and convert channels) to each model's input shape",
+    )
+    p.add_argument("--class-names", default=None, help="comma-separated class names")
+    p.add_argument("--input-shape", type=shape, default=None, metavar="C,H,W")
+    p.add_argument(
+        "--mean",
+        type=float_list,
+        default=None,
+        help="per-channel mean in [0, 1] pixel units, e.g. 0.49,0.48,0.45 or 125/255,...",
+    )
+    p.add_argument(
+        "--std", type=float_list, default=None, help="per-channel std, e.g. 0.25 or 1/255"
+    )
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Everything that shapes a run, as `evaluate` and `gui` both take it."""
+    add_threat_arguments(p)
+    add_model_arguments(p)
+
+
+def model_overrides(args: argparse.Namespace) -> dict:
+    """The metadata flags given (class names, input shape, mean, std), for ModelRequest."""
+    names = getattr(args, "class_names", None)
+    found = {
+        "class_names": tuple(n.strip() for n in names.split(",")) if names else None,
+        "input_shape": getattr(args, "input_shape", None),
+        "mean": getattr(args, "mean", None),
+        "std": getattr(args, "std", None),
+    }
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 1:
+        raise InspectorError(f"--limit must be at least 1, got {limit}")
+
+
+def threat_from_args(args: argparse.Namespace, base: ThreatModel) -> ThreatModel:
+    """Flags override the base threat model (the demo's or the defaults).
+
+    An attack other than the base's, named without --steps (--restarts), gets its own
+    default steps (restarts).
+    """
+    attack = getattr(args, "attack", None) or base.attack
+    steps = base.steps if attack == base.attack else DEFAULT_STEPS[attack]
+    restarts = base.restarts if attack == base.attack else DEFAULT_RESTARTS.get(attack, 1)
+
+    def given(name: str, default):
+        value = getattr(args, name, None)
+        return default if value is None else value
+
+    eps = getattr(args, "eps", None)
+    return ThreatModel(
+        norm=given("norm", base.norm),
+        eps=parse_eps_list(eps) if eps is not None else base.eps,
+        attack=attack,
+        queries=given("queries", base.queries),
+        steps=given("steps", steps),
+        step_size=given("step_size", base.step_size),
+        restarts=given("restarts", restarts),
+        seed=given("seed", base.seed),
+        certificate=base.certificate and not getattr(args, "no_certificate", False),
+    )
+
+
+def shapes_threat(args: argparse.Namespace) -> bool:
+    """Whether any threat-model flag was given (the window then uses them, not its memory)."""
+    names = ("norm", "eps", "attack", "steps", "queries", "step_size", "restarts", "seed")
+    return any(getattr(args, n, None) is not None for n in names) or bool(
+        getattr(args, "no_certificate", False)
+    )
+
+
+def gui_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `gui` command's flags as GuiOptions fields (Qt is not imported here)."""
+    from inspector.gui.run_flags import RunFlags
+
+    check_limit(args.limit)
+    flags = RunFlags(
+        trust_code=args.trust_code,
+        arch=args.arch,
+        overrides=model_overrides(args),
+        resize=args.resize,
+        limit=args.limit,
+    )
+    return {
+        "models": args.model,
+        "data": args.data,
+        "demo": args.demo,
+        "run": args.run,
+        "screenshot": args.screenshot,
+        "device": args.device,
+        "audit": args.audit,
+        "threat_flags": partial(threat_from_args, args) if shapes_threat(args) else None,
+        "flags": flags,
+    }
