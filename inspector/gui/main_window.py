@@ -539,6 +539,7 @@ class MainWindow(QMainWindow):
             self,
         )
         box.setObjectName("errorDialog")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names from hostile files
         if details:
             box.setDetailedText(details)
         box.open()
