@@ -100,17 +100,23 @@ def planned_files() -> dict[Path, Path | None]:
     return plan
 
 
+def planned_contents() -> dict[Path, bytes]:
+    """Every planned file's bytes, all read before anything is written."""
+    try:
+        entry = desktop_entry(program_command()).encode("utf-8")
+        plan = planned_files().items()
+        return {rel: entry if src is None else src.read_bytes() for rel, src in plan}
+    except OSError as exc:
+        raise InspectorError(
+            f"the program's own file {exc.filename} is missing or unreadable "
+            f"({exc.strerror}); reinstall the program"
+        ) from exc
+
+
 def install(home: Path) -> list[Path]:
     """Write every planned file under `home` (atomically); the paths written."""
-    entry = desktop_entry(program_command()).encode("utf-8")
     written = []
-    for relative, source in planned_files().items():
-        try:
-            data = entry if source is None else source.read_bytes()
-        except OSError as exc:
-            raise InspectorError(
-                f"the program's file {source} is missing ({exc.strerror}); reinstall it"
-            ) from exc
+    for relative, data in planned_contents().items():
         target = home / relative
         try:
             with atomic_open(target, "wb") as handle:
