@@ -77,5 +77,8 @@ def smoke(program: list[str], workdir: Path) -> dict:
 
 
 if __name__ == "__main__":
+    command = sys.argv[1:]
+    if Path(command[0]).exists():  # the runs happen in a temporary folder
+        command[0] = str(Path(command[0]).resolve())
     with tempfile.TemporaryDirectory(prefix="ri-smoke-") as folder:
-        print(smoke(sys.argv[1:], Path(folder)))
+        print(smoke(command, Path(folder)))
