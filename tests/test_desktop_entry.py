@@ -104,6 +104,12 @@ def test_the_exec_line_reads_back_to_the_same_program() -> None:
     assert out.replace("%%", "%") == path
 
 
+def test_a_path_with_a_space_is_quoted_in_exec_but_not_in_tryexec() -> None:
+    lines = desktop.desktop_entry(["/opt/my apps/ri"]).splitlines()
+    assert 'Exec="/opt/my apps/ri" gui %f' in lines
+    assert "TryExec=/opt/my apps/ri" in lines
+
+
 def test_a_control_character_in_the_program_path_is_refused() -> None:
     with pytest.raises(InspectorError, match="control characters"):
         desktop.exec_argument("/opt/evil\nExec=rm -rf ~/ri")

@@ -80,7 +80,8 @@ def desktop_entry(command: list[str]) -> str:
         if line.startswith("Exec="):
             line = f"Exec={exec_line}"
         elif line.startswith("TryExec="):
-            line = f"TryExec={exec_argument(command[0])}"
+            exec_argument(command[0])  # the same refusal of control characters
+            line = "TryExec=" + command[0].replace("\\", "\\\\")  # a plain string value
         lines.append(line)
     return "\n".join(lines) + "\n"
 
