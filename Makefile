@@ -44,7 +44,8 @@ $(BUNDLE_STAMP): pyproject.toml packaging/bundle_requirements.py
 	test -x $(BUNDLE_BIN)/python || $(PYTHON) -m venv $(BUNDLE_VENV)
 	$(BUNDLE_BIN)/python packaging/bundle_requirements.py '$(BUNDLE_TORCH)' > build/bundle-requirements.txt
 	$(BUNDLE_BIN)/python -m pip install --quiet --extra-index-url $(TORCH_INDEX) \
-		-r build/bundle-requirements.txt setuptools
+		'$(BUNDLE_TORCH)' torchvision  # only these two from torch's index (onnx2torch needs torchvision)
+	$(BUNDLE_BIN)/python -m pip install --quiet -r build/bundle-requirements.txt setuptools
 	touch $(BUNDLE_STAMP)
 
 package: $(BUNDLE_STAMP)
