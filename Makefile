@@ -44,7 +44,7 @@ $(BUNDLE_STAMP): pyproject.toml packaging/bundle_requirements.py
 	test -x $(BUNDLE_BIN)/python || $(PYTHON) -m venv $(BUNDLE_VENV)
 	$(BUNDLE_BIN)/python packaging/bundle_requirements.py '$(BUNDLE_TORCH)' > build/bundle-requirements.txt
 	$(BUNDLE_BIN)/python -m pip install --quiet --extra-index-url $(TORCH_INDEX) \
-		'$(BUNDLE_TORCH)' torchvision  # only these two from torch's index (onnx2torch needs torchvision)
+		'$(BUNDLE_TORCH)'  # only torch from torch's index: pip would probe it for every package
 	$(BUNDLE_BIN)/python -m pip install --quiet -r build/bundle-requirements.txt setuptools
 	touch $(BUNDLE_STAMP)
 

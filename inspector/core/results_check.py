@@ -130,7 +130,7 @@ def _dict(value: Any, where: str) -> dict:
 
 
 def _list(value: Any, where: str, length: int | None = None, most: int = MAX_CELLS) -> list:
-    if not isinstance(value, list):
+    if not isinstance(value, (list, tuple)):  # tuples: results handed over in memory
         _fail(where, f"must be a list, not {_kind(value)}")
     if length is not None and len(value) != length:
         _fail(where, f"has {len(value):,} values, expected {length:,}")

@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.core import memory
+from inspector.core import certificate, memory
 from inspector.core.attacks.base import Cancelled
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import DEMO_THREAT, demo_model_paths
@@ -175,8 +175,9 @@ def test_a_small_memory_budget_shrinks_the_batch_and_the_attack_runs_at_it(monke
     assert isinstance(result, ModelSweep) and result.timings["batch_size"] == 12.0
     batches = model.module.batches
     assert batches[:2] == [1, memory.PROBE_BATCH]  # the measurement: 1, then 8 as they fit
-    assert batches[2:4] == [1, 64]  # linear.py's affine probe (forward only, small inputs)
-    assert max(batches[4:]) == 12  # the clean pass and every attack step
+    # certificate.py's affine probe: 3 × PROBE_POINTS points in one pass (small inputs only)
+    assert batches[2] == 3 * certificate.PROBE_POINTS
+    assert max(batches[3:]) == 12  # the clean pass and every attack step
 
 
 def test_the_requested_batch_stays_the_upper_bound(monkeypatch):

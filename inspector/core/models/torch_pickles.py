@@ -1,17 +1,16 @@
 """torch.save files: plain state_dicts (rebuilt with --arch) and pickled modules.
 
-Nothing here runs code from the file or imports user code unless trust_code is set:
-the first read uses torch.load(weights_only=True), and a pickle it refuses is only
-inspected statically (pickletools) to tell a pickled object from a corrupt file.
+Nothing here runs code from the file or imports user code unless trust_code is set: the
+pickle is first scanned statically (safety/pickle_scan.py); one that names only tensor
+globals is read with torch.load(weights_only=True), anything else is a pickled Python
+object that needs trust.
 """
 
 from __future__ import annotations
 
 import importlib
 import pickle
-import pickletools
 import warnings
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,13 @@ from torch import nn
 
 from inspector.core.errors import InspectorError
 from inspector.core.models.common import RawModel, freeze, one_line, unreadable
+from inspector.core.models.safety.archive import LIMITS, open_checked, read_member
+from inspector.core.models.safety.pickle_scan import (
+    TENSOR_GLOBALS,
+    ClampedReader,
+    NotAPickle,
+    scan_pickles,
+)
 
 ARCH_FLAGS = "--arch package.module:factory --trust-code"
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
@@ -42,15 +48,17 @@ def load_torch_save(
     path: Path, device: torch.device, arch: str | None, trust_code: bool, zipped: bool
 ) -> RawModel:
     """A torch.save file: state_dict → --arch; pickled object → --trust-code."""
+    others = _foreign_globals(path, zipped)
+    if others is None:
+        raise unreadable(path, "not a torch.save file (corrupt or unknown format)")
+    if others:
+        return _load_pickled(path, device, trust_code, others)
     try:
         with warnings.catch_warnings():  # "pickle protocol 4 detected": noise for the user
             warnings.simplefilter("ignore", UserWarning)
             obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        references = _pickle_references(path, zipped)
-        if references is None:
-            raise unreadable(path, "not a torch.save file (corrupt or unknown format)") from None
-        return _load_pickled(path, device, trust_code, references)
+    except pickle.UnpicklingError as exc:
+        raise unreadable(path, f"not a torch.save file ({one_line(exc)})") from None
     except Exception as exc:
         raise unreadable(path, f"corrupt torch.save file ({one_line(exc)})") from None
     if isinstance(obj, Mapping):
@@ -153,7 +161,8 @@ def _load_pickled(
 ) -> RawModel:
     """A pickled Python object: only with trust, since unpickling runs code from the file."""
     if not trust_code:
-        refs = f" (references {', '.join(references[:3])})" if references else ""
+        shown = display_references(references)
+        refs = f" (references {', '.join(shown[:3])})" if shown else ""
         raise InspectorError(
             f"{path} is a pickled Python object{refs}; loading it runs code from the file, "
             "pass --trust-code only if you trust its source"
@@ -172,39 +181,47 @@ def _load_pickled(
     raise unreadable(path, f"the pickle holds a {type(obj).__name__}, not an nn.Module")
 
 
-def _pickle_references(path: Path, zipped: bool) -> list[str] | None:
-    """Globals a pickle refers to, read without unpickling; None if it is not a pickle."""
+def _foreign_globals(path: Path, zipped: bool) -> list[str] | None:
+    """Globals beyond tensors and containers, read without unpickling; None: not a pickle."""
     try:
-        if zipped:
-            with zipfile.ZipFile(path) as archive:
-                name = next(n for n in archive.namelist() if n.endswith("/data.pkl"))
-                data = archive.read(name)
-        else:
-            data = path.read_bytes()
-    except (OSError, zipfile.BadZipFile, StopIteration):
+        scans = _scan_zipped(path) if zipped else _scan_legacy(path)
+    except (NotAPickle, OSError):
         return None
-    return _scan_pickle(data)
+    _check_storage_sizes(path, scans)
+    found = [g for scan in scans for g in scan.refused(TENSOR_GLOBALS)]
+    return list(dict.fromkeys(found))
 
 
-def _scan_pickle(data: bytes) -> list[str] | None:
-    """Walk the first pickle's opcodes; it must start with PROTO and reach STOP."""
-    if not data.startswith(b"\x80"):
-        return None
-    found: list[str] = []
-    strings: list[str] = []
-    try:
-        for opcode, arg, _ in pickletools.genops(data):
-            if opcode.name == "GLOBAL":
-                found.append(str(arg).replace(" ", "."))
-            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                found.append(f"{strings[-2]}.{strings[-1]}")
-            if isinstance(arg, str) and "UNICODE" in opcode.name:
-                strings.append(arg)
-            if opcode.name == "STOP":
-                break
-        else:
-            return None
-    except Exception:
-        return None
+def _check_storage_sizes(path: Path, scans: list) -> None:
+    """torch allocates each storage at its declared size before reading it: bound by file."""
+    size = path.stat().st_size
+    declared = max((n for scan in scans for n in scan.storage_elements()), default=0)
+    if declared > size:
+        raise unreadable(
+            path, f"it declares a storage of {declared} elements, more than its {size} bytes hold"
+        )
+
+
+def display_references(found: list[str]) -> list[str]:
+    """The references worth naming to the user: stdlib plumbing left out, unless it is all."""
     interesting = [g for g in found if g.split(".")[0] not in _BORING_MODULES]
-    return list(dict.fromkeys(interesting))
+    return interesting or found
+
+
+def _scan_zipped(path: Path) -> list:
+    """Every data.pkl in a torch.save zip (torch reads the one under its record prefix)."""
+    with open_checked(path) as archive:
+        members = [i for i in archive.infolist() if i.filename.endswith("data.pkl")]
+        if not members:
+            raise NotAPickle("no data.pkl in the archive")
+        return [
+            scan
+            for info in members
+            for scan in scan_pickles(read_member(path, archive, info, LIMITS.pickle_bytes), 1)
+        ]
+
+
+def _scan_legacy(path: Path) -> list:
+    """The legacy layout: magic, protocol, sys info, the object, the storage keys."""
+    with path.open("rb") as handle:
+        return scan_pickles(ClampedReader(handle, path.stat().st_size), 5)
