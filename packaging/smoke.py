@@ -1,6 +1,7 @@
 """Run an installed or frozen robustness-inspector on the demo, outside the checkout, and
-check what it wrote: the results (3 demo models, the asked ε grid, sane rates) and a
-screenshot of the window that is a real PNG and not blank.
+check what it wrote: the results (3 demo models, the asked ε grid, sane rates), the demo's
+ONNX model under PGD (onnxruntime and the ONNX gradient path are there) and a screenshot
+of the window that is a real PNG and not blank.
 
 Used by the wheel test (tests/test_wheel_install.py) and by `make package-test`:
     python packaging/smoke.py PROGRAM [ARG ...]
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from pathlib import Path
 DEMO_NAMES = ["digits_standard", "digits_pgd", "digits_trades"]
 RUN_FLAGS = ["--limit", "20", "--eps", "0,0.1"]
 TIMEOUT_S = 300
+ONNX_DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "digits_standard.onnx"
 
 
 def clean_env() -> dict[str, str]:
@@ -54,6 +57,20 @@ def check_results(path: Path) -> dict:
     return curves
 
 
+def check_onnx(program: list[str], workdir: Path) -> float:
+    """The demo's ONNX model (copied beside the run, with its sidecar) under PGD: the robust
+    accuracy at ε=0.1, which the gradients must have lowered."""
+    for suffix in ("", ".json"):
+        shutil.copy(f"{ONNX_DEMO}{suffix}", workdir / f"{ONNX_DEMO.name}{suffix}")
+    args = ["evaluate", "--model", ONNX_DEMO.name, "--data", "digits", *RUN_FLAGS]
+    run(program, [*args, "--attack", "pgd", "--no-checks", "--out", "onnx.json"], workdir)
+    (model,) = json.loads((workdir / "onnx.json").read_text(encoding="utf-8"))["models"]
+    assert model["model"]["backend"] == "onnx" and model["model"]["providers"], model["model"]
+    robust = model["curve"][1]["robust_accuracy"]
+    assert robust < model["clean_accuracy"], model["curve"]
+    return robust
+
+
 def check_screenshot(path: Path) -> tuple[int, int]:
     """A PNG the window's size, with many distinct colours (a blank grab has one or two)."""
     from PIL import Image
@@ -71,9 +88,11 @@ def smoke(program: list[str], workdir: Path) -> dict:
     """Both runs in `workdir` (outside the checkout); what was checked."""
     run(program, ["evaluate", "--demo", *RUN_FLAGS, "--out", "results.json"], workdir)
     curves = check_results(workdir / "results.json")
+    onnx = check_onnx(program, workdir)
     shot = workdir / "window.png"
     run(program, ["gui", "--demo", "--run", *RUN_FLAGS, "--screenshot", str(shot)], workdir)
-    return {"robust_at_0.1": curves, "screenshot": check_screenshot(shot)}
+    size = check_screenshot(shot)
+    return {"robust_at_0.1": curves, "onnx_robust_at_0.1": onnx, "screenshot": size}
 
 
 if __name__ == "__main__":
