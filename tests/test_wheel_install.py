@@ -1,8 +1,8 @@
 """The wheel works outside the checkout (issue 17): built here with no download, installed
 into a fresh venv that reuses this environment's dependencies, then run from a temporary
 folder: `evaluate --demo`, the demo's ONNX model under PGD, and `gui --demo --run
---screenshot` (packaging/smoke.py checks the results and the PNG). About 45 s on a 2-core
-machine (60-80 s while other builds run), hence slow."""
+--screenshot` (packaging/smoke.py checks the results and the PNG). 22 s on a quiet 2-core
+machine, 60-80 s while other builds run, hence slow."""
 
 from __future__ import annotations
 
