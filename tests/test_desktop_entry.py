@@ -70,6 +70,18 @@ def test_uninstall_removes_exactly_what_install_wrote(data_home, capsys) -> None
     assert "nothing to remove" in capsys.readouterr().out
 
 
+def test_a_bundle_points_at_its_executable_a_bare_python_at_dash_m(tmp_path, monkeypatch):
+    exe = tmp_path / "robustness-inspector-bundle" / "robustness-inspector"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(exe))
+    assert desktop.program_command() == [str(exe)]
+    monkeypatch.setattr(sys, "frozen", False)
+    python = tmp_path / "bin" / "python3"  # no console script beside it, none on PATH
+    monkeypatch.setattr(sys, "executable", str(python))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert desktop.program_command() == [str(python), "-m", "inspector"]
+
+
 def test_a_relative_xdg_data_home_is_ignored_as_the_spec_says(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", "relative/share")
     monkeypatch.setenv("HOME", str(tmp_path))
