@@ -13,8 +13,9 @@ import os
 import pickle
 import subprocess
 import sys
-import threading
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,47 +76,48 @@ def run_inspector(
     child_env["OMP_NUM_THREADS"] = "1"
     child_env.update(env or {})
     start = time.monotonic()
+    with tempfile.NamedTemporaryFile(prefix="rss-", suffix=".txt", delete=False) as report:
+        rss_file = Path(report.name)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inspector", *args],
+        [sys.executable, "-c", _MEASURE, str(rss_file), sys.executable, "-m", "inspector", *args],
         cwd=cwd,
         env=child_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out: dict[str, bytes] = {}
-    readers = [
-        threading.Thread(target=lambda k=k, s=s: out.__setitem__(k, s.read()), daemon=True)
-        for k, s in (("stdout", proc.stdout), ("stderr", proc.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    status, rusage = _wait4(proc, timeout, args)
-    for reader in readers:
-        reader.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # the wrapper; its child dies with the closed pipes or at the next write
+        proc.communicate()
+        raise AssertionError(f"inspector {args} still running after {timeout} s") from None
+    finally:
+        peak_kb = float(rss_file.read_text() or 0) if rss_file.exists() else 0.0
+        rss_file.unlink(missing_ok=True)
     return Outcome(
         proc.returncode,
-        out["stdout"].decode(errors="replace"),
-        out["stderr"].decode(errors="replace"),
-        rusage.ru_maxrss / 1024.0,  # Linux: kilobytes; this child's own peak
+        stdout.decode(errors="replace"),
+        stderr.decode(errors="replace"),
+        peak_kb / 1024.0,
         time.monotonic() - start,
     )
 
 
-def _wait4(proc: subprocess.Popen, timeout: float, args: list[str]):
-    """Reap the child with its own rusage (RUSAGE_CHILDREN would mix in earlier children)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            return status, rusage
-        if time.monotonic() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            raise AssertionError(f"inspector {args} still running after {timeout} s")
-        time.sleep(0.02)
+# A small wrapper process forks and execs the real command and reports that child's own
+# peak RSS (wait4). Measured from pytest directly, a forked child's peak starts at the size
+# of the parent it was copied from (hundreds of MB in a full run), not at its own.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 def assert_user_error(outcome: Outcome, *words: str) -> str:
@@ -127,3 +129,44 @@ def assert_user_error(outcome: Outcome, *words: str) -> str:
     for word in words:
         assert word.lower() in lines[0].lower(), (word, lines[0])
     return lines[0]
+
+
+# --- payloads inside torch archives (.pt2, torch.save zips) ---------------------------
+
+
+def payload_prefix(marker: Path) -> bytes:
+    """Opcodes that run `touch marker` and drop the result: the pickle still loads as before."""
+    command = f"touch {marker}".encode()
+    return f"c{os.system.__module__}\nsystem\n(V".encode() + command + b"\ntR0"
+
+
+def inject(pickle_bytes: bytes, marker: Path) -> bytes:
+    assert pickle_bytes.startswith(b"\x80")
+    return pickle_bytes[:2] + payload_prefix(marker) + pickle_bytes[2:]
+
+
+def rewrite_zip(src: Path, dst: Path, edit) -> Path:
+    """Copy a zip member by member; `edit(name, data)` returns the new bytes (or the same)."""
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
+        for info in old.infolist():
+            new.writestr(info, edit(info.filename, old.read(info)))
+    return dst
+
+
+def poisoned_torch_save(data: bytes, marker: Path) -> bytes:
+    """A torch.save zip (as bytes) whose data.pkl also runs the payload."""
+    out = Path(str(marker) + ".tmp.zip")
+    Path(str(out) + ".src").write_bytes(data)
+    rewrite_zip(
+        Path(str(out) + ".src"),
+        out,
+        lambda n, d: inject(d, marker) if n.endswith("data.pkl") else d,
+    )
+    return out.read_bytes()
+
+
+def sample_inputs_payload(src: Path, dst: Path, marker: Path) -> Path:
+    def edit(name: str, data: bytes) -> bytes:
+        return poisoned_torch_save(data, marker) if "sample_inputs/" in name else data
+
+    return rewrite_zip(src, dst, edit)

@@ -138,9 +138,14 @@ def test_corrupt_model_file(capsys, outs, files, tmp_path, suffix):
     user_error(capsys, outs, ["--model", model, "--data", files["data"]], "cannot load", model)
 
 
-def test_onnx_input_rank_mismatch(capsys, outs, files):
-    args = ["--model", files["onnx_rank2"], "--data", files["data"]]
-    user_error(capsys, outs, args, "rank 2", "rank 4")
+def test_onnx_flat_input_gets_flattened_images(capsys, tmp_path, files):
+    """A rank-2 (N, C·H·W) input is an MLP's (issue 11): the 1×4×4 images are flattened."""
+    out = tmp_path / "flat.json"
+    args = ["--model", files["onnx_rank2"], "--data", files["data"], *FAST]
+    assert main(["evaluate", *args, "--out", str(out)]) == 0
+    capsys.readouterr()
+    model = json.loads(out.read_text())["models"][0]
+    assert any("images are flattened" in note for note in model["model"]["notes"])
 
 
 def test_image_shape_mismatch_then_resize(capsys, outs, files, tmp_path):

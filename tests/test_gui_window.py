@@ -433,6 +433,17 @@ def test_error_dialogs_speak_the_windows_language(qtbot, tmp_path):
     assert "pass --arch" not in text
 
 
+def test_error_dialogs_show_hostile_names_as_plain_text(qtbot):
+    """A message quoting a file's own text must not be rendered as rich text (links, images)."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show_error('cannot load <a href="file:///etc/passwd"><img src="/x.png">model</a>')
+    box = window.last_error
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    assert '<img src="/x.png">' in box.text()
+    box.close()
+
+
 def test_about_box_names_versions_and_device(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)

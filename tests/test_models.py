@@ -229,26 +229,27 @@ def test_onnx_fixed_batch(net, images, tmp_path):
     assert input_gradient(loaded, images).abs().sum() > 0
 
 
-def test_onnx_rank2_input_refused(tmp_path):
+def test_onnx_rank3_input_refused(tmp_path):
+    """Rank 2 is a flat MLP input and rank 4 an image (tests/test_onnx_shapes.py); not 3."""
     graph = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["y"])],
         "flat",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 64])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8, 8])],
     )
     path = tmp_path / "flat.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
-    with pytest.raises(InspectorError, match=r"rank 2.*NCHW"):
+    with pytest.raises(InspectorError, match=r"rank 3.*\(N, C, H, W\)"):
         load_model(path)
 
 
 def test_onnx_conversion_failure_keeps_reference(onnx_path, images, monkeypatch):
-    import onnx2torch
+    from inspector.core.models import onnx_loader
 
-    def refuse(_model):
+    def refuse(*_args):
         raise NotImplementedError("op Foo is not implemented\nsecond line")
 
-    monkeypatch.setattr(onnx2torch, "convert", refuse)
+    monkeypatch.setattr(onnx_loader, "OnnxGraph", refuse)
     loaded = load_model(onnx_path)
     assert loaded.module is None and not loaded.differentiable
     assert "Foo" in loaded.gradient_unavailable_reason

@@ -255,6 +255,7 @@ def test_optional_parts_checks_smoothing_and_certificates(tmp_path, qapp):
     checks = [
         CheckResult("deterministic", "passed", "Repeated forward passes agree."),
         CheckResult("gradient-free attack", "warning", "Square broke 3 examples PGD left."),
+        CheckResult("more steps and restarts", "not informative", "Nothing to test.", {}, 0.5),
     ]
     curve = [
         {"radius": 0.0, "certified_accuracy": 0.9},
@@ -286,6 +287,9 @@ def test_optional_parts_checks_smoothing_and_certificates(tmp_path, qapp):
     assert "certifiedaccuracy(lowerbound)" in texts[2]  # the figure's legend
     assert "✓passeddeterministic:Repeatedforwardpassesagree." in everything
     assert "!warninggradient-freeattack:Squarebroke3examplesPGDleft." in everything
+    assert "○notinformativemorestepsandrestarts:Nothingtotest.(0.50s)" in everything
+    # the warning is marked where the robust accuracy is read: summary, model heading
+    assert texts[0].count("⚠") + texts[1].count("⚠") >= 2 and "asanitycheckwarns" in everything
     assert "L2radiuscertifiedaccuracy00.9000.250.550" in everything
     assert "Smoothedaccuracy0.900" in everything
 

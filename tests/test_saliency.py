@@ -291,12 +291,12 @@ def test_cli_exits_2_with_one_line(tmp_path: Path, capsys, extra, message) -> No
 
 
 def test_cli_exits_2_for_a_model_without_gradients(tmp_path: Path, capsys, monkeypatch) -> None:
-    import onnx2torch
+    from inspector.core.models import onnx_loader
 
-    def refuse(_model):
+    def refuse(*_args):
         raise NotImplementedError("op Foo is not implemented")
 
-    monkeypatch.setattr(onnx2torch, "convert", refuse)
+    monkeypatch.setattr(onnx_loader, "OnnxGraph", refuse)
     model = str(DEMO_DIR / "digits_standard.onnx")
     args = ["saliency", "--model", model, "--data", "digits", "--index", "0"]
     assert main([*args, "--out", str(tmp_path / "a.png")]) == 2

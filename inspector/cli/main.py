@@ -17,6 +17,7 @@ from inspector.cli import interrupts
 interrupts.install()  # this module is the console script's entry: its imports take seconds
 with interrupts.exit_on_interrupt():
     from inspector import __version__
+    from inspector.cli.desktop import add_desktop_arguments
     from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="robustness-inspector", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_desktop_arguments(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_evaluate(sub)
     _add_gui(sub)
@@ -158,6 +160,10 @@ def _run(argv: list[str]) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from inspector.cli.desktop import run_desktop_entry
+
+        return run_desktop_entry(install_it=args.install_desktop_entry)
     if args.command == "evaluate":
         from inspector.cli.evaluate_command import run_evaluate
 

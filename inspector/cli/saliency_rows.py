@@ -109,6 +109,7 @@ def model_row(
     """Everything one model's row shows."""
     from inspector.core.evaluate import dataset_for
 
+    model = model.gradient_model()  # no gradients through a conversion found unfaithful
     if model.module is None:
         raise MethodUnavailable(no_gradient_reason(model))
     view = dataset_for(model, dataset, args.resize)

@@ -7,7 +7,12 @@ import argparse
 from inspector.core.results import EvaluationResults
 from inspector.core.smoothing import SmoothingSpec
 
-MARKS = {"passed": "✓ passed", "warning": "! warning", "skipped": "– skipped"}
+MARKS = {
+    "passed": "✓ passed",
+    "warning": "! warning",
+    "not informative": "○ not informative",
+    "skipped": "– skipped",
+}
 
 
 def add_trust_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,13 +55,16 @@ def smoothing_from_args(args: argparse.Namespace) -> SmoothingSpec | None:
 
 
 def trust_lines(results: EvaluationResults) -> str:
-    """Checks as "✓ passed / ! warning / – skipped: explanation", then the certified curve."""
+    """Checks as "✓ passed / ! warning / ○ not informative / – skipped: explanation (time)",
+    then the certified curve."""
     lines: list[str] = []
     for m in results.models:
         if m.checks:
             lines += ["", f"Sanity checks, {m.info.name}:"]
             lines += [
-                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.explanation}" for c in m.checks
+                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.explanation}"
+                + ("" if c.seconds is None else f" ({c.seconds:.2f} s)")
+                for c in m.checks
             ]
         if m.smoothing:
             lines += ["", f"{m.info.name}: {m.smoothing['description']}"]

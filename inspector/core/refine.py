@@ -3,7 +3,8 @@
 At a new ε the attack runs on the examples not yet broken at or below it. An example it
 breaks gets that ε as its breaking ε, and every larger grid point then reports that
 adversarial point (the balls are nested), so curves stay monotone. The result is the union
-of both runs' findings: an upper bound at least as tight as either.
+of both runs' findings: an upper bound at least as tight as either. Each model keeps its
+sanity checks and smoothing (`assess.refreshed`: only what the new ε values need is redone).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from inspector.core.assess import refreshed
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -142,5 +144,9 @@ def refine_evaluation(
         if last is None:  # cancelled
             yield previous
             return
-        refined.append(ModelResult(result.info, last))
+        try:  # the checks and smoothing carry over; only the new ε values are judged
+            refined.append(refreshed(model, view, threat, result, last, cancel=cancel))
+        except Cancelled:
+            yield previous
+            return
     yield EvaluationResults(threat, previous.dataset, refined, environment=previous.environment)

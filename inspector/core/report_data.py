@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from inspector import __version__
+from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
 from inspector.core.report_gallery import (
@@ -77,8 +78,9 @@ class EpsRow:
 @dataclass(frozen=True)
 class Check:
     name: str
-    status: str  # "passed", "warning", "skipped"
+    status: str  # "passed", "warning", "not informative", "skipped"
     explanation: str
+    seconds: float | None = None  # what it cost, when recorded
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class ModelSummary:
     checks: list[Check] = field(default_factory=list)
     smoothing: Smoothing | None = None
     notes: list[str] = field(default_factory=list)  # attack notes, which attack broke what
+
+    @property
+    def warned(self) -> bool:
+        """A sanity check warns: every robust accuracy of this model carries the mark."""
+        return any(c.status == "warning" for c in self.checks)
 
     @property
     def has_certified(self) -> bool:
@@ -188,7 +195,12 @@ def _get(item: Any, key: str, default: Any = "") -> Any:
 def _checks(m: ModelResult) -> list[Check]:
     found = getattr(m, "checks", None) or []
     return [
-        Check(str(_get(c, "name")), str(_get(c, "status")), str(_get(c, "explanation")))
+        Check(
+            str(_get(c, "name")),
+            str(_get(c, "status")),
+            str(_get(c, "explanation")),
+            finite_or_none(_get(c, "seconds", None)),
+        )
         for c in found
     ]
 

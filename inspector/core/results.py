@@ -76,7 +76,7 @@ def _library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"robustness-inspector": __version__, "python": platform.python_version()}
-    for name in ("torch", "numpy", "onnx", "onnxruntime-gpu", "onnxruntime", "onnx2torch"):
+    for name in ("torch", "numpy", "onnx", "onnxruntime-gpu", "onnxruntime"):
         try:
             found[name] = version(name)
         except PackageNotFoundError:

@@ -29,11 +29,11 @@ from inspector.core.logits import softmax
 from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
-from inspector.core.models.base import LoadedModel
+from inspector.core.models.base import CONVERSION_TOLERANCE, LoadedModel
 from inspector.core.sweep_resume import take_finished
 from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
-ONNX_TOLERANCE = 1e-3  # largest |logit difference| (relative to max(1, |logit|)) accepted
+ONNX_TOLERANCE = CONVERSION_TOLERANCE  # the model's verdict decides (models/base.py)
 CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
 KEEP_ADVERSARIAL_VALUES = 64_000_000  # adversarial images kept (float16) up to this many values
 
@@ -220,9 +220,8 @@ class _CleanPass:
         self.pred[positions] = probs.argmax(axis=1)
         self.conf[positions] = probs.max(axis=1)
         self.probs[positions] = probs
-        if self.compare_onnx:
-            diff = np.abs(module_logits(self.model, x) - logits).max()
-            self.max_diff = max(self.max_diff, float(diff / max(1.0, np.abs(logits).max())))
+        if self.compare_onnx:  # recorded in the model's verdict, which gradient users read
+            self.max_diff = max(self.max_diff, self.model.check_conversion(x, logits))
         if self.affine is not None and self.radius is not None:
             if is_affine_on(self.affine, logits, x, tolerance=self.certificate.tolerance):
                 self.radius[positions] = robustness_radius(
@@ -253,17 +252,18 @@ def example_streams(seed: int, eps_index: int, indices: np.ndarray, device) -> S
 
 
 def with_faithful_gradients(model: LoadedModel, result: ModelSweep) -> LoadedModel:
-    """The model as gradient work may use it: without its module when the sweep's clean pass
-    found the torch conversion disagreeing with onnxruntime. The one place that decides it,
-    for the attacks and for the checks run after them."""
+    """The model as gradient work may use it: its own conversion verdict (which the sweep's
+    clean pass fed), or a results file's measured gap when the verdict has not seen it."""
     diff = result.onnx_max_abs_diff
-    if model.module is None or diff is None or diff <= ONNX_TOLERANCE:
-        return model
-    reason = (
-        f"its torch conversion disagrees with onnxruntime (largest relative logit "
-        f"difference {diff:.2g})"
-    )
-    return replace(model, module=None, gradient_unavailable_reason=reason)
+    if model.conversion is not None and diff is not None and diff > model.conversion.largest_gap:
+        model.conversion.record(diff, 0)
+    if model.module is not None and model.conversion is None and diff and diff > ONNX_TOLERANCE:
+        reason = (
+            f"its torch conversion disagrees with onnxruntime (largest relative logit "
+            f"difference {diff:.2g})"
+        )
+        return replace(model, module=None, gradient_unavailable_reason=reason)
+    return model.gradient_model()
 
 
 def _reference_forward(model: LoadedModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inspector.core.checks.result import warning_note
 from inspector.core.data.base import DatasetInfo, ImageDataset
 from inspector.core.metrics import Rates, rates_at, statuses
 from inspector.core.models.base import ModelInfo
@@ -40,6 +41,7 @@ class ResultsView:
         self.dataset = dataset  # for thumbnails and clean images; None when not at hand
         self.models = [ModelEntry(info) for info in models]
         self.smoothing: dict[int, dict] = {}  # randomized-smoothing records by model index
+        self.checks: dict[int, list] = {}  # sanity checks (CheckResult) by model index
         # Slider moves ask for the same few (model, ε) pairs again and again: memoise them.
         # A new snapshot of a model (update) clears that model's entries.
         self._rates: dict[tuple[int, int], Rates] = {}
@@ -52,7 +54,14 @@ class ResultsView:
             view.update(i, m.sweep)
             if getattr(m, "smoothing", None):
                 view.smoothing[i] = m.smoothing
+            if getattr(m, "checks", None):
+                view.checks[i] = list(m.checks)
         return view
+
+    def warning(self, model_index: int) -> str | None:
+        """Model i's sanity-check warnings as text (None if none): every place that shows its
+        robust accuracy marks it and offers this on hover."""
+        return warning_note(self.checks.get(model_index, ()))
 
     @property
     def eps(self) -> tuple[float, ...]:

@@ -63,6 +63,7 @@ def run_gui(options: GuiOptions) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Robustness Inspector")
+    set_app_icon(app)
     apply_theme(app)
     from inspector.gui.main_window import MainWindow
 
@@ -78,6 +79,20 @@ def run_gui(options: GuiOptions) -> int:
         _automate(app, window, options, exit_code)
     code = app.exec()
     return exit_code["code"] or code
+
+
+def set_app_icon(app) -> None:
+    """The hand-drawn icon (SVG + rendered PNGs) for every window; the desktop id lets a
+    Wayland desktop match the window to its installed entry (--install-desktop-entry)."""
+    from PySide6.QtGui import QIcon
+
+    from inspector.core.package_data import APP_ID, ICON_SIZES, icon_file
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_file(size)))
+    app.setWindowIcon(icon)
+    app.setDesktopFileName(APP_ID)
 
 
 def keep_collections_short(window) -> None:

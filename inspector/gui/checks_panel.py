@@ -1,4 +1,4 @@
-"""Sanity checks of the evaluation, per model: passed, warning or skipped, with the why.
+"""Sanity checks of the evaluation, per model: passed, warning, not informative or skipped.
 
 A warning means the attack numbers themselves may be wrong (masked gradients, a softmax
 output, a budget that has not converged); the panel puts them where the headline numbers
@@ -12,16 +12,18 @@ import html
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from inspector.core.checks import CheckResult
 from inspector.core.results import EvaluationResults
 from inspector.gui.colors import CHECK_COLORS as COLORS
 
-MARKS = {"passed": "✓", "warning": "!", "skipped": "–"}
+MARKS = {"passed": "✓", "warning": "!", "not informative": "○", "skipped": "–"}
 TIP = (
     "Checks run after each model's attack: is the model deterministic, are its outputs "
     "logits, are its input gradients usable, does accuracy reach ~0 at a huge ε, do weaker "
     "or gradient-free attacks stay weaker, has the attack budget converged, are all "
     "adversarial examples inside the ε-ball and [0, 1]. A warning means the robust-accuracy "
-    "figure may be too optimistic; hover a check for what was measured."
+    "figure may be too optimistic; \"not informative\" means a check had nothing to test; "
+    "hover a check for what was measured and what it cost."
 )
 
 
@@ -52,27 +54,25 @@ class ChecksPanel(QWidget):
         models = [] if results is None else [m for m in results.models if m.checks]
         self.empty.setVisible(not models)
         if results is not None and not models:
-            self.empty.setText("Sanity checks were off for this run (set-up panel).")
+            self.empty.setText(
+                "No check finished before the run was cancelled."
+                if results.partial
+                else "Sanity checks were off for this run (set-up panel)."
+            )
         elif results is None:
             self.empty.setText("Checks appear when a run finishes.")
         self.tree.setVisible(bool(models))
         for m in models:
-            counts = {s: sum(c.status == s for c in m.checks) for s in MARKS}
-            summary = f"{m.info.name}: {counts['passed']} passed"
-            if counts["warning"]:
-                summary += f", {counts['warning']} warning{'s' * (counts['warning'] > 1)}"
-            if counts["skipped"]:
-                summary += f", {counts['skipped']} skipped"
-            top = QTreeWidgetItem([summary])
-            worst = "warning" if counts["warning"] else "passed"
-            top.setForeground(0, QBrush(QColor(COLORS[worst])))
+            top = QTreeWidgetItem([model_summary(m.info.name, m.checks)])
+            warned = any(c.status == "warning" for c in m.checks)
+            top.setForeground(0, QBrush(QColor(COLORS["warning" if warned else "passed"])))
             for check in m.checks:
                 child = QTreeWidgetItem([f"{MARKS.get(check.status, '?')} {check.name}"])
                 child.setForeground(0, QBrush(QColor(COLORS.get(check.status, "#808080"))))
-                child.setToolTip(0, f"<p>{html.escape(check.explanation)}</p>")
+                child.setToolTip(0, check_tooltip(check))
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
-            top.setExpanded(bool(counts["warning"]))  # warnings open, all-clear folded
+            top.setExpanded(warned)  # warnings open, all-clear folded
         self.tree.setColumnCount(1)
         self.tree.header().setStretchLastSection(True)
 
@@ -85,3 +85,21 @@ class ChecksPanel(QWidget):
             rows += ["  " + top.child(j).text(0) for j in range(top.childCount())]
         return rows
 
+
+
+def model_summary(name: str, checks: list[CheckResult]) -> str:
+    """"digits: 6 passed, 1 warning, 1 not informative" (zero counts left out)."""
+    counts = {s: sum(c.status == s for c in checks) for s in MARKS}
+    parts = [f"{counts['passed']} passed"]
+    if counts["warning"]:
+        parts.append(f"{counts['warning']} warning{'s' * (counts['warning'] > 1)}")
+    for status in ("not informative", "skipped"):
+        if counts[status]:
+            parts.append(f"{counts[status]} {status}")
+    return f"{name}: {', '.join(parts)}"
+
+
+def check_tooltip(check: CheckResult) -> str:
+    """The explanation, then what the check cost (when recorded)."""
+    cost = "" if check.seconds is None else f"<p><i>Took {check.seconds:.2f} s.</i></p>"
+    return f"<p>{html.escape(check.explanation)}</p>{cost}"

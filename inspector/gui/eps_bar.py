@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.checks.result import WARNING_MARK
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
-from inspector.gui.colors import model_color
+from inspector.gui.colors import CHECK_COLORS, model_color
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
 
@@ -151,10 +152,13 @@ class EpsBar(QWidget):
         return self.view.rates(i, k)
 
     def _headline_html(self, k: int) -> str:
-        parts = []
+        parts, notes = [], []
         for i, entry in enumerate(self.view.models):
             r = self.rates(i, k)
             name = f"<b style='color:{model_color(i)}'>{entry.info.name}</b>"
+            if (note := self.view.warning(i)) is not None:  # the mark; the why on hover
+                name += f" <b style='color:{CHECK_COLORS['warning']}'>{WARNING_MARK}</b>"
+                notes.append(f"{entry.info.name}: {note}")
             if r is None:
                 parts.append(f"{name}: not computed yet")
                 continue
@@ -162,6 +166,7 @@ class EpsBar(QWidget):
                 f"{name}: clean {r.clean_accuracy:.1%} · robust ≤ {r.robust_accuracy:.1%} · "
                 f"boundary errors {r.boundary_error_rate:.1%}"
             )
+        self.headline.setToolTip("\n\n".join(notes))
         return "<br>".join(parts)
 
     def _on_value(self, _position: int) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.checks.result import WARNING_MARK
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
@@ -258,12 +259,15 @@ class ExamplesModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal:
             return None
+        note = None if self.view is None else self.view.warning(self.model_index)
         if role == Qt.ItemDataRole.DisplayRole:
             if section == ADV and self.view is not None:
-                return adversarial_header(self.view.eps[self.k])
+                header = adversarial_header(self.view.eps[self.k])
+                return header if note is None else f"{header} {WARNING_MARK}"
             return COLUMNS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS.get(section)
+            tip = HEADER_TIPS.get(section)
+            return f"{note}\n\n{tip or ''}".strip() if note and section == ADV else tip
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):

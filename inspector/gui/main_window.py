@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.core.assess import Assessed
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.devices import leave_a_core_free
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self.dataset: ImageDataset | None = None
         self.view: ResultsView | None = None
         self.results: EvaluationResults | None = None
+        self._assessed: dict[int, Assessed] = {}  # checks so far, by model (autosave)
         self.last_error: QMessageBox | None = None
         self.about_box: QMessageBox | None = None
         self._run_started = self._model_started = 0.0
@@ -234,6 +236,7 @@ class MainWindow(QMainWindow):
         r = self.runner
         r.progress.connect(self._on_progress)
         r.epsFinished.connect(self._on_eps_finished)
+        r.assessed.connect(self._on_assessed)
         r.finished.connect(self._on_finished)
         r.failed.connect(self._on_failed)
         r.runningChanged.connect(self._on_running)
@@ -370,6 +373,7 @@ class MainWindow(QMainWindow):
             threat.with_examples(n), self.dataset.info, [m.info for m in self.models], self.dataset
         )
         self.results = None
+        self._assessed = {}
         self.setup.checks_panel.set_results(None)
         self.set_document_title("running…")
         self._show_view()
@@ -389,13 +393,18 @@ class MainWindow(QMainWindow):
         )
 
     def _refine(self, threat: ThreatModel) -> None:
-        """Compute only the new ε values, in the background; the old results stay shown."""
+        """Compute only the new ε values, in the background; the old results stay shown, with
+        the same example chosen and the slider at the same ε."""
         previous = self.results
+        state, eps = self.view_state(), self.eps_bar.eps_value
         self.view = ResultsView.from_results(previous, self.dataset)
         self.view.threat = threat.with_examples(previous.threat.num_examples or 0)
         for i, m in enumerate(previous.models):
             self.view.update(i, widen_to(m.sweep, tuple(threat.eps)))  # old points meanwhile
         self._show_view()
+        grid = list(self.view.eps)
+        state["eps_index"] = grid.index(eps) if eps in grid else self.eps_bar.eps_index
+        self.restore_view_state(state)
         self._start_clock()
         self.statusBar().showMessage("Refining the ε grid: only the new ε values are attacked.")
         models, dataset = list(self.models), self.dataset
@@ -424,6 +433,15 @@ class MainWindow(QMainWindow):
         rate = event.done / elapsed  # per model: the clock restarts when a model starts
         eta = (event.total - event.done) / rate if rate > 0 else 0.0
         self.setup.show_progress(event, rate, eta)
+
+    def _on_assessed(self, event: Assessed) -> None:
+        """A model's checks so far: kept for autosave, shown as they come."""
+        if self.results is not None:
+            return  # a refinement: the finished results hold the checks until it ends
+        self._assessed[event.model_index] = event
+        if self.view is not None:
+            self.view.checks[event.model_index] = list(event.checks)
+        self.setup.checks_panel.set_results(self.current_results())
 
     def _on_eps_finished(self, event: EpsFinished) -> None:
         if self.view is None:
@@ -466,6 +484,7 @@ class MainWindow(QMainWindow):
                 self.view.update(i, m.sweep)
                 if m.smoothing:
                     self.view.smoothing[i] = m.smoothing
+                self.view.checks[i] = list(m.checks)  # the warning marks follow them
             self._refresh_views()
         partial = results.partial or len(results.models) < len(self.models)
         state = "partial (cancelled)" if partial else "complete"
@@ -474,6 +493,8 @@ class MainWindow(QMainWindow):
             f"Run {state} in {seconds:.1f} s · {results.threat.describe()}"
         )
         self.setup.progress_text.setText(f"Run {state}.")
+        if not partial:
+            self.setup.progress.setValue(self.setup.progress.maximum())
         self.setup.checks_panel.set_results(results)
         self.documents.autosave(final=True)  # kept until saved: a crash now loses nothing
         self.set_document_title("unsaved results")
@@ -518,6 +539,7 @@ class MainWindow(QMainWindow):
             self,
         )
         box.setObjectName("errorDialog")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names from hostile files
         if details:
             box.setDetailedText(details)
         box.open()
@@ -578,7 +600,13 @@ class MainWindow(QMainWindow):
         view = self.view
         if view is None:
             return None
-        done = [ModelResult(m.info, m.sweep) for m in view.models if m.sweep is not None]
+        assessed = self._assessed
+        done = []
+        for i, m in enumerate(view.models):
+            if m.sweep is not None:
+                kept = assessed.get(i)
+                checks = [] if kept is None else list(kept.checks)
+                done.append(ModelResult(m.info, m.sweep, checks, kept and kept.smoothing))
         if not done:
             return None
         env = environment(m.info for m in done)

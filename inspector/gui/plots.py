@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from inspector.core.checks.result import WARNING_MARK
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.colors import METRIC_LABELS, model_color
@@ -294,7 +295,7 @@ class TradeoffPlot(_PlotPanel):
             proxy = self._make_curve(i, "robust")
             proxy.setData([0.0], [0.0])  # a symbol sample needs data to take its style
             self._model_keys[proxy] = i
-            self.model_legend.addItem(proxy, html.escape(self.view.models[i].info.name))
+            self.model_legend.addItem(proxy, self._legend_name(i))
         self._restyle()
         self._fit_legend()
         self._apply_visibility()
@@ -334,6 +335,16 @@ class TradeoffPlot(_PlotPanel):
         self.set_grid(self.view.eps if self.view is not None else (), GRID_RATES)
 
     # -- updating -------------------------------------------------------------------------
+    def _legend_name(self, i: int) -> str:
+        """The model's name, marked when its sanity checks warn (their why: the tooltip)."""
+        name = html.escape(self.view.models[i].info.name)
+        return name if self.view.warning(i) is None else f"{name} {WARNING_MARK}"
+
+    def _mark_warnings(self) -> None:
+        """The plot's tooltip follows the checks as they arrive (the legend: `_label_model`)."""
+        notes = [self.view.warning(i) for i in range(len(self.view.models))]
+        self.setToolTip("\n\n".join(n for n in notes if n))
+
     def refresh(self) -> None:
         """Re-read every model's rates; curves grow as a run finishes more ε values."""
         view = self.view
@@ -341,6 +352,7 @@ class TradeoffPlot(_PlotPanel):
             return
         if len(view.models) != len(self._model_keys):
             self._build_models()
+        self._mark_warnings()
         grid = np.asarray(view.eps, dtype=float)
         for i in range(len(view.models)):
             rates = [view.rates(i, k) for k in range(min(view.eps_done(i), len(grid)))]
@@ -379,9 +391,10 @@ class TradeoffPlot(_PlotPanel):
             self._fit_legend()
 
     def _label_model(self, i: int, done: int, total: int) -> None:
-        """Legend text per model, with how far its sweep is while a run goes on."""
+        """Legend text per model, with how far its sweep is while a run goes on (and the
+        mark of a sanity-check warning)."""
         assert self.view is not None
-        name = html.escape(self.view.models[i].info.name)
+        name = self._legend_name(i)
         if done == 0:
             name += " (no results yet)"
         elif done < total:

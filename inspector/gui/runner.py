@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import GeneratorWorker, create_worker
 
+from inspector.core.assess import Assessed
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, evaluate_models
@@ -27,6 +28,7 @@ class EvaluationRunner(QObject):
     """One evaluation at a time; starting a new one is refused while one runs."""
 
     progress = Signal(object)  # Progress
+    assessed = Signal(object)  # Assessed: a model's checks and smoothing so far
     epsFinished = Signal(object)  # EpsFinished
     finished = Signal(object)  # EvaluationResults (partial if cancelled)
     failed = Signal(str, str)  # one-line message, details
@@ -86,6 +88,8 @@ class EvaluationRunner(QObject):
             self.progress.emit(item)
         elif isinstance(item, EpsFinished):
             self.epsFinished.emit(item)
+        elif isinstance(item, Assessed):
+            self.assessed.emit(item)
         elif isinstance(item, EvaluationResults):
             if self._cancel.is_set() or len(item.models) < self._expected:
                 item.incomplete = True  # cancelled: saved as partial even if no sweep is

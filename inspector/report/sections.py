@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 
+from inspector.core.checks.result import WARNING_MARK
 from inspector.core.report_data import (
     Field,
     ModelSummary,
@@ -41,7 +42,16 @@ from inspector.report.gallery import (
 from inspector.report.page import SIZES_PT
 from inspector.report.plots import draw_frontier, draw_tradeoff
 
-STATUS_MARKS = {"passed": "✓ passed", "warning": "! warning", "skipped": "– skipped"}
+STATUS_MARKS = {
+    "passed": "✓ passed",
+    "warning": "! warning",
+    "not informative": "○ not informative",
+    "skipped": "– skipped",
+}
+WARNED_NOTE = (
+    f"{WARNING_MARK} a sanity check warns about this model: its robust accuracy may be too "
+    "optimistic; the model's section below says which check and why."
+)
 
 
 def _rich(text: str) -> str:
@@ -96,17 +106,21 @@ def _glance(data: ReportData) -> list[Block]:
     rows = []
     for m in data.models:
         r = m.row_at(data.gallery_eps)
+        robust = "–" if r is None else format_rate(r.robust_accuracy)
         rows.append(
             [
                 m.name,
                 format_rate(m.clean_accuracy),
                 format_interval(m.clean_interval),
-                "–" if r is None else format_rate(r.robust_accuracy),
+                f"{robust} {WARNING_MARK}" if m.warned else robust,
                 "–" if r is None else format_interval(r.robust_interval),
                 "–" if r is None else format_rate(r.boundary_error_rate),
             ]
         )
-    return [Heading(f"At a glance: ε = {eps}", 3), Table(columns, rows)]
+    blocks: list[Block] = [Heading(f"At a glance: ε = {eps}", 3), Table(columns, rows)]
+    if any(m.warned for m in data.models):
+        blocks.append(Paragraph.plain(WARNED_NOTE, kind="small", after_mm=1.5))
+    return blocks
 
 
 def _model_table(m: ModelSummary) -> Table:
@@ -141,7 +155,10 @@ def _model_results(m: ModelSummary, grid_size: int) -> list[Block]:
     )
     if m.partial:
         line += f" <b>Partial:</b> {len(m.rows)} of {grid_size} ε values finished."
-    blocks: list[Block] = [Heading(m.name, 3), Paragraph(line, after_mm=1.5, keep_with_next=True)]
+    if m.warned:
+        line += f" <b>{WARNING_MARK} A sanity check warns</b>: see below before trusting the table."
+    title = f"{m.name} {WARNING_MARK}" if m.warned else m.name
+    blocks: list[Block] = [Heading(title, 3), Paragraph(line, after_mm=1.5, keep_with_next=True)]
     blocks.append(_model_table(m))
     blocks += [Paragraph.plain(note, kind="small", after_mm=1.5) for note in m.notes]
     if m.checks:
@@ -156,13 +173,17 @@ def _checks_table(m: ModelSummary) -> str:
     rows = "".join(
         f"<tr><td width='13%'><b style='color:{CHECK_COLORS.get(c.status, '#5b5b5b')}'>"
         f"{_rich(STATUS_MARKS.get(c.status, c.status))}</b></td>"
-        f"<td><b>{_rich(c.name)}</b>: {_rich(c.explanation)}</td></tr>"
+        f"<td><b>{_rich(c.name)}</b>: {_rich(c.explanation)}{_took(c.seconds)}</td></tr>"
         for c in m.checks
     )
     return (
         "<p style='margin-bottom:3px'><b>Sanity checks</b></p>"
         f"<table width='100%' cellspacing='0' cellpadding='1'>{rows}</table>"
     )
+
+
+def _took(seconds: float | None) -> str:
+    return "" if seconds is None else f" <i>({seconds:.2f} s)</i>"
 
 
 def _smoothing(m: ModelSummary) -> list[Block]:

@@ -149,3 +149,39 @@ def test_a_run_cancelled_before_every_model_finished_is_partial(qtbot, monkeypat
         runner.start([object(), object()], None, None)
     qtbot.waitUntil(lambda: not runner.running, timeout=TIMEOUT)
     assert blocker.args[0].partial
+
+
+def test_an_audit_beside_a_payload_pt2_never_runs_it(qtbot, tmp_path, genuine):
+    """Issue 13: a .riaudit whose model entry is a .pt2 carrying a pickle payload, with its
+    true SHA-256 and in the audit's own folder (so it is checked and reloaded): the load goes
+    through the same checks as opening the file by hand, the payload never runs, and the
+    window says the model was refused."""
+    from hostile_support import sample_inputs_payload
+
+    from inspector.core.demo import demo_model_paths
+
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    marker = tmp_path / "payload-ran"
+    source = demo_model_paths()[0]
+    hostile = sample_inputs_payload(source, folder / source.name, marker)
+    sidecar = Path(str(source) + ".json")
+    (folder / sidecar.name).write_bytes(sidecar.read_bytes())
+    sha = hashlib.sha256(hostile.read_bytes()).hexdigest()
+    first = genuine.models[0]
+    models = (replace(first, info=replace(first.info, path=str(hostile), sha256=sha)),)
+    path = folder / "hostile.riaudit"
+    save_audit(path, Audit(results=replace(genuine, models=models), view={"eps_index": 1}))
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.documents.sourcesChecked, timeout=TIMEOUT) as blocker:
+        window.documents.open_path(str(path))
+    assert [s.status for s in blocker.args[0] if s.kind == "model"] == ["ok"]
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=TIMEOUT)
+    assert not marker.exists()
+    message = window.last_error.text()
+    assert "refused" in message and "sample_inputs" in message, message
+    assert window.view is not None  # the saved results stay on screen
+    window.last_error.close()

@@ -18,7 +18,14 @@ import numpy as np
 import pytest
 import torch
 from helpers import export_pt2, linear_problem, save_npz
-from hostile_support import assert_user_error, run_inspector
+from hostile_support import (
+    assert_user_error,
+    inject,
+    poisoned_torch_save,
+    rewrite_zip,
+    run_inspector,
+    sample_inputs_payload,
+)
 
 from inspector.core.errors import InspectorError
 from inspector.core.models.loading import load_model
@@ -32,37 +39,6 @@ pytestmark = pytest.mark.filterwarnings(
 SHAPE = (1, 4, 4)
 
 
-def payload_prefix(marker: Path) -> bytes:
-    """Opcodes that run `touch marker` and drop the result: the pickle still loads as before."""
-    command = f"touch {marker}".encode()
-    return f"c{os.system.__module__}\nsystem\n(V".encode() + command + b"\ntR0"
-
-
-def inject(pickle_bytes: bytes, marker: Path) -> bytes:
-    assert pickle_bytes.startswith(b"\x80")
-    return pickle_bytes[:2] + payload_prefix(marker) + pickle_bytes[2:]
-
-
-def rewrite_zip(src: Path, dst: Path, edit) -> Path:
-    """Copy a zip member by member; `edit(name, data)` returns the new bytes (or the same)."""
-    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
-        for info in old.infolist():
-            new.writestr(info, edit(info.filename, old.read(info)))
-    return dst
-
-
-def poisoned_torch_save(data: bytes, marker: Path) -> bytes:
-    """A torch.save zip (as bytes) whose data.pkl also runs the payload."""
-    out = Path(str(marker) + ".tmp.zip")
-    Path(str(out) + ".src").write_bytes(data)
-    rewrite_zip(
-        Path(str(out) + ".src"),
-        out,
-        lambda n, d: inject(d, marker) if n.endswith("data.pkl") else d,
-    )
-    return out.read_bytes()
-
-
 @pytest.fixture(scope="module")
 def linear_pt2(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("pt2")
@@ -74,13 +50,6 @@ def linear_pt2(tmp_path_factory) -> Path:
 def npz(tmp_path_factory) -> Path:
     _, x, y = linear_problem(seed=1, n=8, classes=3)
     return save_npz(tmp_path_factory.mktemp("data") / "data.npz", x, y)
-
-
-def sample_inputs_payload(src: Path, dst: Path, marker: Path) -> Path:
-    def edit(name: str, data: bytes) -> bytes:
-        return poisoned_torch_save(data, marker) if "sample_inputs/" in name else data
-
-    return rewrite_zip(src, dst, edit)
 
 
 def weights_payload(src: Path, dst: Path, marker: Path) -> Path:

@@ -66,11 +66,19 @@ class _Tracker:
 class PGD:
     """Projected gradient descent on the negative cross-entropy, with restarts."""
 
-    def __init__(self, model: torch.nn.Module, norm: str, steps: int = 10, restarts: int = 1):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        norm: str,
+        steps: int = 10,
+        restarts: int = 1,
+        first_restart: int = 0,
+    ):
         self.model = model
         self.norm = norm
         self.steps = steps
         self.restarts = restarts
+        self.first_restart = first_restart  # 1: every restart starts at a random point
 
     def perturb(
         self,
@@ -90,7 +98,7 @@ class PGD:
             return tracker.result()
         alpha = step_size if step_size is not None else DEFAULT_STEP_FACTOR * eps / self.steps
         streams = as_streams(generator, x.shape[0], x.device)
-        for restart in range(self.restarts):
+        for restart in range(self.first_restart, self.first_restart + self.restarts):
             rows = all_rows[~tracker.found]
             if rows.numel() == 0:
                 break

@@ -1,13 +1,16 @@
-"""What the checks share: the stratified subset, the attacks they run, and what PGD kept.
+"""What the checks share: the subset, the budget, the attacks they run, what PGD kept.
 
 The checks that compare a second attack with the evaluated one (FGSM, Square, more steps)
-run it only on the examples the evaluated attack left robust at the largest ε: taken from
-the sweep when there is one (so the verdict is about the reported number), else from a run
-of the threat's attack on the subset.
+run it only on examples the evaluated attack left robust at the probe ε (a mid-curve grid
+point, `budget.probe_index`): taken from the sweep when there is one (so the verdict is
+about the reported numbers), else from a run of a PGD baseline on the subset. Each check
+attacks a stratified sample of them sized to its share of the budget.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,6 +19,12 @@ import torch
 
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.pgd import PGD
+from inspector.core.checks.budget import (
+    CHECKS_SHARE,
+    FORWARD,
+    Budget,
+    probe_index,
+)
 from inspector.core.checks.result import CheckResult, skipped
 from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
@@ -23,25 +32,40 @@ from inspector.core.models.base import LoadedModel
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
+BASE_COST = 2 * FORWARD + 1  # per example: the logits, one repeat and one input gradient
+TIME_SHARE = 0.2  # of the sweep's time: the optional parts stop here (the limit is 0.25)
+
 
 @dataclass
 class Kept:
-    """A sample of the examples the gradient attack left robust at the largest ε.
+    """The examples the gradient attack left robust at the probe ε, to be sampled.
 
-    `weight` is the share of the evaluated examples one sampled example stands for, so a
-    count of newly broken examples becomes points of robust accuracy.
+    `robust` is the robust accuracy they make up: a share of a sample (`sample(m)`) newly
+    broken, times `robust`, is points of robust accuracy.
     """
 
-    x: np.ndarray
+    load: Callable[[np.ndarray], np.ndarray]  # candidate rows → images
     labels: np.ndarray
-    robust: float  # robust accuracy at the largest ε that they make up
-    weight: float
+    total: int  # evaluated examples the candidates come from
+    eps: float
     source: str  # which attack left them robust, on which examples
     square_broke: tuple[int, int] | None = None  # ensemble only: (Square's breaks, examples)
 
+    @property
+    def robust(self) -> float:
+        return len(self.labels) / max(1, self.total)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def sample(self, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) of a class-stratified sample of at most m candidates."""
+        rows = stratified_subset(self.labels, m, seed)
+        return np.ascontiguousarray(self.load(rows), dtype=np.float32), self.labels[rows]
+
 
 class Context:
-    """The subset, the model and the attack runs that several checks share."""
+    """The subset, the model, the budget and the attack runs that several checks share."""
 
     def __init__(
         self,
@@ -54,9 +78,12 @@ class Context:
         cancel: CancelCheck | None,
     ) -> None:
         self.model, self.threat, self.sweep, self.cancel = model, threat, sweep, cancel
-        self.dataset, self.subset = dataset, subset
+        self.dataset = dataset
+        self.started = time.perf_counter()
+        self.budget = Budget.of(sweep, threat, min(subset, len(indices)))
+        self.subset = min(subset, self.budget.examples("base", BASE_COST, cap=subset))
         labels = dataset.labels[indices].astype(np.int64)
-        self.positions = stratified_subset(labels, subset, threat.seed)
+        self.positions = stratified_subset(labels, self.subset, threat.seed)
         self.x = np.ascontiguousarray(dataset.load(indices[self.positions]), dtype=np.float32)
         self.labels = labels[self.positions]
         self.device = model.info.device
@@ -65,6 +92,16 @@ class Context:
         self.adversarial: list[tuple[float, np.ndarray, np.ndarray]] = []  # (ε, x, x_adv)
         self._kept: Kept | None = None
         self.last_broken_by: list[str | None] | None = None
+
+    def time_left(self) -> float | None:
+        """Seconds left of the checks' share of the sweep's time (None: the sweep was not
+        timed); the optional parts of a check (Square's later queries, the extra restart)
+        run only within it."""
+        if self.budget.seconds is None:
+            return None
+        return TIME_SHARE / CHECKS_SHARE * self.budget.seconds - (
+            time.perf_counter() - self.started
+        )
 
     @property
     def n(self) -> int:
@@ -77,6 +114,12 @@ class Context:
         if self.sweep is not None:
             grid = self.sweep.eps[: self.sweep.eps_done]
         return max(grid, default=0.0)
+
+    @property
+    def probe_eps(self) -> float:
+        """Where the second attacks look: mid-curve by the sweep, else the largest ε."""
+        k = None if self.sweep is None else probe_index(self.sweep)
+        return self.eps_max if k is None else float(self.sweep.eps[k])
 
     def attack(self, attack, eps: float, x: np.ndarray, y: np.ndarray, stream: int, **kw):
         """Run `attack` at ε; returns which examples it broke, and keeps the points it made."""
@@ -94,9 +137,8 @@ class Context:
         return out.found.cpu().numpy().astype(bool)
 
     def kept(self) -> Kept:
-        """What the gradient attack left robust at the largest ε: the sweep's own outcome when
-        it used a multi-step gradient attack (sampled down to `subset`), else a fresh run of
-        the baseline attack on the subset."""
+        """What the gradient attack left robust at the probe ε: the sweep's own outcome when
+        it used a multi-step gradient attack, else a fresh run of the baseline on the subset."""
         if self._kept is None:
             s = self.sweep
             if s is not None and self.threat.attack not in ("fgsm", *GRADIENT_FREE):
@@ -106,28 +148,31 @@ class Context:
         return self._kept
 
     def _kept_by_sweep(self, s: ModelSweep) -> Kept:
-        robust = np.flatnonzero(s.clean_correct & np.isnan(s.breaking_eps))
-        sample = robust
-        if len(robust) > self.subset:
-            rng = np.random.default_rng(self.threat.seed)
-            sample = np.sort(rng.choice(robust, self.subset, replace=False))
-        x = np.asarray(self.dataset.load(s.indices[sample]), dtype=np.float32)
-        total = len(s.indices)
-        weight = len(robust) / max(1, len(sample)) / total
-        source = f"the evaluation's {self.threat.attack_label()} on {total} examples"
-        return Kept(x, s.labels[sample], len(robust) / total, weight, source)
+        eps = self.probe_eps
+        breaking = np.nan_to_num(s.breaking_eps, nan=np.inf)
+        robust = np.flatnonzero(s.clean_correct & (breaking > eps))
+        source = f"the evaluation's {self.threat.attack_label()} on {len(s.indices)} examples"
+        return Kept(
+            lambda rows: self.dataset.load(s.indices[robust[rows]]),
+            s.labels[robust],
+            len(s.indices),
+            eps,
+            source,
+        )
 
     def _kept_by_baseline(self) -> Kept:
         rows = np.flatnonzero(self.correct)
         attack, label, kwargs = self.gradient_attack(self.baseline_threat())
-        found = self.attack(attack, self.eps_max, self.x[rows], self.labels[rows], 1, **kwargs)
+        eps = self.probe_eps
+        found = self.attack(attack, eps, self.x[rows], self.labels[rows], 1, **kwargs)
         kept = rows[~found]
-        source = f"{label} on {self.n} examples"
         square = None
         if self.threat.attack == "ensemble" and self.last_broken_by is not None:
             square = (sum("square" in str(b).lower() for b in self.last_broken_by), self.n)
-        robust = len(kept) / self.n
-        return Kept(self.x[kept], self.labels[kept], robust, 1 / self.n, source, square)
+        x = self.x[kept]
+        return Kept(
+            lambda r: x[r], self.labels[kept], self.n, eps, f"{label} on {self.n} examples", square
+        )
 
     def baseline_threat(self) -> ThreatModel:
         """The threat's own attack when it is a multi-step gradient attack, else PGD-10."""
@@ -140,7 +185,7 @@ class Context:
         module, norm = self.model.module, threat.norm
         if threat.attack == "pgd":
             pgd = PGD(module, norm, steps=threat.steps, restarts=threat.restarts)
-            return pgd, threat.attack_label(), {"step_size": threat.step_for(self.eps_max)}
+            return pgd, threat.attack_label(), {"step_size": threat.step_for(self.probe_eps)}
         attack = make_attack(
             threat.attack, module, norm, threat.steps, threat.restarts, queries=threat.queries
         )

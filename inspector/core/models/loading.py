@@ -16,7 +16,7 @@ import torch
 from inspector.core.devices import resolve_device
 from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
-from inspector.core.models.base import LoadedModel, ModelInfo
+from inspector.core.models.base import ConversionVerdict, LoadedModel, ModelInfo, relative_gap
 from inspector.core.models.common import (
     DEFAULT_CHUNK,
     ModelOutputError,
@@ -58,7 +58,8 @@ def load_model(
     model_path = _existing_file(path)
     torch_device = resolve_device(device)
     layers = _explicit_layers(model_path, name, overrides)
-    raw = _load_raw(model_path, torch_device, arch, trust_code)
+    output = next((m.output for _, m in layers if m.output is not None), None)
+    raw = _load_raw(model_path, torch_device, arch, trust_code, output)
     layers.extend(raw.file_metadata)
     if fallback_input_shape is not None:
         fallback = {"input_shape": list(fallback_input_shape)}
@@ -90,7 +91,9 @@ def _explicit_layers(
     return layers
 
 
-def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bool) -> RawModel:
+def _load_raw(
+    path: Path, device: torch.device, arch: str | None, trust_code: bool, output: str | None
+) -> RawModel:
     """Dispatch on the extension; TorchScript vs torch.save is decided by the content."""
     from inspector.core.models.onnx_loader import load_onnx
     from inspector.core.models.torch_loaders import TORCH_SUFFIXES, load_exported, load_torch_file
@@ -101,11 +104,13 @@ def _load_raw(path: Path, device: torch.device, arch: str | None, trust_code: bo
     if suffix == ".pt2":
         raw = load_exported(path, device, trust_code)
     elif suffix == ".onnx":
-        raw = load_onnx(path, device)
+        raw = load_onnx(path, device, output)
     else:
         raise unreadable(path, f"unknown extension {suffix or '(none)'!r}")
     if arch is not None:
         raw.notes.append(f"--arch ignored: {suffix} files carry their own network")
+    if output is not None and suffix != ".onnx":
+        raw.notes.append(f"output {output!r} ignored: only ONNX files have named outputs")
     return raw
 
 
@@ -124,9 +129,9 @@ def _assemble(
     names, names_note = resolve_class_names(
         metadata.class_names, sources.get("class_names"), num_logits
     )
-    reason = raw.gradient_unavailable_reason
+    reason, verdict = raw.gradient_unavailable_reason, None
     if module is not None and raw.run_numpy is not None:
-        module, reason = _check_converted(module, reference, device, shape, raw.notes)
+        module, reason, verdict = _check_converted(module, reference, device, shape, raw.notes)
     notes = [
         f"name: {sources['name']}" if "name" in sources else "name: file stem",
         f"input_shape: {sources['input_shape']}",
@@ -149,7 +154,7 @@ def _assemble(
         notes=tuple(notes),
         description=metadata.description,
     )
-    return LoadedModel(info, module, reference, reason)
+    return LoadedModel(info, module, reference, reason, verdict)
 
 
 def _content_hash(path: Path, extra_files: list[Path], notes: list[str]) -> str:
@@ -259,17 +264,34 @@ def _check_converted(
     device: torch.device,
     shape: tuple[int, int, int],
     notes: list[str],
-) -> tuple[torch.nn.Module | None, str | None]:
-    """Drop an onnx2torch module that cannot even run; note its gap to onnxruntime on zeros."""
-    zeros = np.zeros((1, *shape), dtype=np.float32)
+) -> tuple[torch.nn.Module | None, str | None, ConversionVerdict | None]:
+    """Run the interpreted ONNX graph on probe images and start its faithfulness verdict.
+
+    Probes: black, grey and two seeded noise images. A module that fails to run, or already
+    disagrees with onnxruntime here, is dropped; the evaluated data is checked later.
+    """
+    probes = np.stack(
+        [
+            np.zeros(shape, np.float32),
+            np.full(shape, 0.5, np.float32),
+            *np.random.default_rng(0).random((2, *shape), dtype=np.float32),
+        ]
+    )
     try:
         with torch.inference_mode():
-            converted = logits_array(module(torch.from_numpy(zeros).to(device)))
-        gap = float(np.max(np.abs(converted - reference(zeros))))
+            converted = logits_array(module(torch.from_numpy(probes).to(device)))
+        gap = relative_gap(converted, reference(probes).astype(np.float64))
     except Exception as exc:
         return None, (
-            f"the onnx2torch conversion fails to run ({one_line(exc, 160)}), so gradient "
-            "attacks are unavailable; use a black-box attack or load a torch format"
-        )
-    notes.append(f"gradients through onnx2torch; max |logit gap| to onnxruntime on zeros {gap:.2g}")
-    return module, None
+            f"the torch interpretation of the ONNX graph fails to run ({one_line(exc, 160)}), "
+            "so gradient attacks are unavailable; Square runs through onnxruntime"
+        ), None
+    verdict = ConversionVerdict()
+    verdict.record(gap, len(probes))
+    if not verdict.faithful:
+        return None, verdict.reason(), None
+    notes.append(
+        f"gradients through the ONNX graph interpreted in torch; largest relative logit gap "
+        f"to onnxruntime on 4 probe images {gap:.2g}"
+    )
+    return module, None, verdict

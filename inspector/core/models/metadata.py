@@ -29,6 +29,8 @@ class ModelMetadata:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     description: str | None = None
+    output: str | None = None  # ONNX: the output holding the scores, by name
+    scale: float | None = None  # the model takes x·scale (255: 0-255 pixels), then mean/std
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str) -> ModelMetadata:
@@ -46,7 +48,7 @@ class ModelMetadata:
 def _parse_field(key: str, value: Any, source: str) -> Any:
     if value is None:
         return None
-    if key in ("name", "description"):
+    if key in ("name", "description", "output"):
         if not isinstance(value, str):
             raise InspectorError(f"{source}: {key} must be a string, got {value!r}")
         return value
@@ -54,6 +56,10 @@ def _parse_field(key: str, value: Any, source: str) -> Any:
         return _parse_class_names(value, source)
     if key == "input_shape":
         return _parse_shape(value, source)
+    if key == "scale":
+        if not _is_number(value) or not 0 < value < float("inf"):
+            raise InspectorError(f"{source}: scale must be a positive number, got {value!r}")
+        return float(value)
     return _parse_floats(key, value, source)
 
 
@@ -174,8 +180,12 @@ def merge_layers(
 def resolve_normalisation(
     metadata: ModelMetadata, sources: Mapping[str, str], channels: int
 ) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None, list[str]]:
-    """Per-channel mean/std (one value per channel), or None for identity, plus notes."""
-    if metadata.mean is None and metadata.std is None:
+    """Per-channel mean/std (one value per channel), or None for identity, plus notes.
+
+    A `scale` s (the model takes pixels times s, e.g. 0-255) folds in: (x·s - mean) / std
+    is (x - mean/s) / (std/s), so the wrapper and ε stay in [0, 1] pixel units.
+    """
+    if metadata.mean is None and metadata.std is None and metadata.scale is None:
         return None, None, ["mean/std: none given, inputs used as they are (identity)"]
     notes = []
     mean = _per_channel("mean", metadata.mean, sources.get("mean"), channels)
@@ -192,6 +202,14 @@ def resolve_normalisation(
         notes.append(f"std: {sources['std']}")
     if any(s <= 0 for s in std):
         raise InspectorError(f"std from {sources['std']} must be positive, got {list(std)}")
+    if metadata.scale is not None:
+        scale = metadata.scale
+        mean, std = tuple(m / scale for m in mean), tuple(s / scale for s in std)
+        notes = [n for n in notes if "default" not in n]
+        notes.append(
+            f"scale {scale:g} from {sources['scale']}: the model takes pixels × {scale:g}; "
+            "folded into mean/std"
+        )
     return mean, std, notes
 
 

@@ -1,7 +1,7 @@
-"""ONNX backend: onnxruntime is the reference forward pass, onnx2torch gives gradients.
+"""ONNX backend: onnxruntime is the reference forward pass, our interpreter gives gradients.
 
-The converted torch module is only a gradient path; whether it agrees with onnxruntime on
-the evaluated data is checked by the evaluation layer (see `max_logit_difference`).
+The interpreted torch module (onnx_torch/) is only a gradient path; whether it agrees with
+onnxruntime is checked on loading and on the evaluated data (see LoadedModel.conversion).
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ from inspector.core.models.onnx_graphs import (
     refuse_custom_operators,
     refuse_huge_tensors,
 )
+from inspector.core.models.onnx_io import (
+    Adapted,
+    Layout,
+    ScoreOutput,
+    expose_zipmap_scores,
+    input_layout,
+    score_output,
+)
+from inspector.core.models.onnx_torch import OnnxGraph
 
 MAX_FIXED_BATCH = 1024  # every chunk is padded to the fixed batch
 _ORT_DTYPES = {
@@ -47,24 +56,41 @@ _ORT_DTYPES = {
 }
 
 
-def load_onnx(path: Path, device: torch.device) -> RawModel:
-    """Check the graph, open an onnxruntime session, and try an onnx2torch conversion."""
+def load_onnx(path: Path, device: torch.device, output_name: str | None = None) -> RawModel:
+    """Check the graph, open an onnxruntime session, and build the torch interpreter of it.
+
+    `output_name` (sidecar or overrides "output") picks the score output by name."""
     model, data_files = _read_checked(path)
-    dims = _image_input_dims(path, model)
+    input_name, dims = _image_input(path, model)
+    layout, chw, layout_note = input_layout(path, input_name, dims)
+    output = score_output(path, model, expose_zipmap_scores(model), output_name)
     fixed = dims[0] if isinstance(dims[0], int) else None
     raw = RawModel(backend="onnx", fixed_batch=fixed, extra_files=data_files)
     session = _open_session(path, _session_source(path, model), device, raw)
-    raw.run_numpy = _session_runner(path, session, fixed)
+    raw.run_numpy = _session_runner(path, session, fixed, layout, output)
     props = _metadata_props(path, model)
     prop_metadata, prop_notes = from_onnx_props(props)
     raw.notes.extend(prop_notes)
     raw.file_metadata.append(("ONNX metadata_props", prop_metadata))
-    if all(isinstance(d, int) for d in dims[1:]):
-        raw.file_metadata.append(("ONNX graph input", ModelMetadata(input_shape=tuple(dims[1:]))))
+    if chw is not None and all(isinstance(d, int) for d in chw):
+        raw.file_metadata.append(("ONNX graph input", ModelMetadata(input_shape=chw)))
+    raw.notes.extend(note for note in (layout_note, _output_note(model, output)) if note)
     if fixed is not None:
         raw.notes.append(f"fixed batch {fixed} in the graph: inputs run in padded chunks")
-    raw.module, raw.gradient_unavailable_reason = _convert(model, device, fixed, raw.notes)
+    raw.module, raw.gradient_unavailable_reason = _convert(
+        model, input_name, device, fixed, layout, output
+    )
     return raw
+
+
+def _output_note(model, output: ScoreOutput) -> str | None:
+    """Say which output is read when there is a choice, and that probabilities are logged."""
+    parts = []
+    if len(model.graph.output) > 1:
+        parts.append(f"scores read from output {quoted(output.name)}")
+    if output.probabilities:
+        parts.append("it holds probabilities: their logarithm is used as logits")
+    return "; ".join(parts) or None
 
 
 def _metadata_props(path: Path, model) -> dict[str, str]:
@@ -101,30 +127,25 @@ def _read_checked(path: Path):  # -> tuple[onnx.ModelProto, list[Path]]
     return model, external_files(pieces)
 
 
-def _image_input_dims(path: Path, model) -> list[int | str | None]:
-    """The single non-initializer graph input's dims; it must be rank 4 (N, C, H, W)."""
+def _image_input(path: Path, model) -> tuple[str, list[int | str | None]]:
+    """The single non-initializer graph input: its name and dims (layout decided later)."""
     initializers = {init.name for init in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
         names = ", ".join(quoted(i.name) for i in inputs[:5])
         raise InspectorError(
-            f"{path} has {len(inputs)} inputs ({names}); one NCHW image input is expected"
+            f"{path} has {len(inputs)} inputs ({names}); one image input is expected"
         )
     tensor_type = inputs[0].type.tensor_type
     if not tensor_type.HasField("shape"):
-        return [None, None, None, None]
+        return inputs[0].name, [None, None, None, None]
     dims = [
         d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
         for d in tensor_type.shape.dim
     ]
-    if len(dims) != 4:
-        shape = ["?" if d is None else d for d in dims]
-        raise InspectorError(
-            f"{path}: input {quoted(inputs[0].name)} has rank {len(dims)} (shape {shape}); "
-            "an NCHW image input (rank 4) is expected"
-        )
-    _check_dims(path, dims)
-    return dims
+    if len(dims) in (2, 4):
+        _check_dims(path, dims)
+    return inputs[0].name, dims
 
 
 def _check_dims(path: Path, dims: list[int | str | None]) -> None:
@@ -188,7 +209,9 @@ def _open_session(path: Path, source: bytes | str, device: torch.device, raw: Ra
     return session
 
 
-def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndarray], np.ndarray]:
+def _session_runner(
+    path: Path, session, fixed: int | None, layout: Layout, output: ScoreOutput
+) -> Callable[[np.ndarray], np.ndarray]:
     """Un-normalised float32 NCHW → float32 logits through onnxruntime, chunked."""
     model_input = session.get_inputs()[0]
     dtype = _ORT_DTYPES.get(model_input.type)
@@ -197,14 +220,11 @@ def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndar
             f"{path}: input type {model_input.type} is not supported; a float image input "
             "is expected"
         )
-    outputs = session.get_outputs()
-    if not outputs:
-        raise InspectorError(f"{path} has no output; a classifier returning logits is expected")
-    output_name = outputs[0].name
 
     def forward(part: np.ndarray) -> np.ndarray:
-        result = session.run([output_name], {model_input.name: part.astype(dtype, copy=False)})
-        return logits_array(result[0])
+        feed = layout.numpy(part).astype(dtype, copy=False)
+        result = session.run([output.name], {model_input.name: feed})
+        return output.numpy(logits_array(result[0]))
 
     def run(x: np.ndarray) -> np.ndarray:
         chunk = fixed if fixed is not None else DEFAULT_CHUNK
@@ -214,54 +234,30 @@ def _session_runner(path: Path, session, fixed: int | None) -> Callable[[np.ndar
 
 
 def _convert(
-    model, device: torch.device, fixed: int | None, notes: list[str]
+    model,
+    input_name: str,
+    device: torch.device,
+    fixed: int | None,
+    layout: Layout,
+    output: ScoreOutput,
 ) -> tuple[nn.Module | None, str | None]:
-    """onnx2torch conversion as the gradient path, or None with a one-line reason."""
-    try:
-        from onnx2torch import convert
+    """The graph interpreted in torch as the gradient path, or None with a one-line reason.
 
-        patched, count = _clear_needless_allowzero(model)
-        module: nn.Module = convert(patched)
+    Its faithfulness to onnxruntime is checked on loading and on the evaluated data
+    (LoadedModel.conversion); an operator without a function refuses gradients, not loading.
+    """
+    try:
+        module: nn.Module = Adapted(OnnxGraph(model, input_name, output.name), layout, output)
+    except InspectorError as exc:
+        return None, str(exc)
     except Exception as exc:
         return None, (
-            f"onnx2torch cannot convert this ONNX model ({one_line(exc, 160)}), so gradient "
-            "attacks are unavailable; use a black-box attack or load a torch format"
-        )
-    if count:
-        notes.append(
-            f"onnx2torch: cleared allowzero on {count} Reshape node(s) whose constant shape "
-            "has no 0, which does not change the result"
+            f"the ONNX graph cannot be run in torch ({one_line(exc, 160)}), so gradient "
+            "attacks are unavailable; Square runs through onnxruntime, or load a torch format"
         )
     if fixed is not None:
         module = FixedBatch(module, fixed)
     return freeze(module, device), None
-
-
-def _clear_needless_allowzero(model):  # -> tuple[onnx.ModelProto, int]
-    """Drop Reshape allowzero=1 where the shape is a constant without zeros.
-
-    torch's dynamo ONNX exporter writes allowzero=1 on every Reshape and onnx2torch refuses
-    it; allowzero only matters when the target shape contains 0, so it is safe to drop then.
-    """
-    import onnx
-    from onnx import numpy_helper
-
-    constants = {init.name: init for init in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
-            constants[node.output[0]] = node.attribute[0].t
-    patched = onnx.ModelProto()
-    patched.CopyFrom(model)
-    count = 0
-    for node in patched.graph.node:
-        if node.op_type != "Reshape" or len(node.input) < 2 or node.input[1] not in constants:
-            continue
-        attrs = [a for a in node.attribute if a.name == "allowzero" and a.i == 1]
-        shape = numpy_helper.to_array(constants[node.input[1]])
-        if attrs and not (shape == 0).any():
-            node.attribute.remove(attrs[0])
-            count += 1
-    return patched, count
 
 
 def max_logit_difference(loaded, x: np.ndarray) -> float:

@@ -2,8 +2,9 @@
 
 Grad-CAM needs the activations of a convolutional layer and their gradients, which captum
 reads with forward hooks on an `nn.Module`. Loaded models rarely expose one directly:
-a `torch.export` program is a graph of aten calls (no `nn.Conv2d` left), an ONNX
-conversion is an fx graph of modules, TorchScript runs no Python hooks at all. So the
+a `torch.export` program is a graph of aten calls (no `nn.Conv2d` left), an ONNX graph is
+interpreted node by node (onnx_torch offers its own tap), TorchScript runs no Python
+hooks at all. So the
 model is never hooked in place (an attack may be running on it in another thread): a
 copy that shares every parameter gets an `nn.Identity` "tap" right after its last
 convolution, and captum hooks the tap.
@@ -50,6 +51,10 @@ def _tap(module: nn.Module, path: str) -> TappedModel | None:
         return None
     if isinstance(module, fx.GraphModule):
         return _tap_graph(module, path)
+    tap_onnx = getattr(module, "tap_after_last_conv", None)
+    if callable(tap_onnx):  # the ONNX graph interpreter (models/onnx_torch)
+        found = tap_onnx()
+        return None if found is None else TappedModel(found[0], found[1], found[2])
     if isinstance(module, nn.Conv2d):
         tap = nn.Identity()
         return TappedModel(nn.Sequential(module, tap), tap, path or "conv")
