@@ -58,7 +58,7 @@ class Checkpoint:
         short, or a forged one) is ignored: those examples are attacked again, as good."""
         try:
             record = json.loads(read_bounded(self.progress_path, 64 << 20, "the progress file"))
-        except (OSError, Refused, ValueError):
+        except (OSError, Refused, ValueError, RecursionError):
             return None
         if not isinstance(record, dict) or not saved.models:
             return None

@@ -130,3 +130,22 @@ def test_a_junk_or_foreign_checkpoint_is_refused_on_resume(tmp_path, capsys):
     (folder / "run.riaudit").mkdir()  # a folder where the file should be
     assert main(flags) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_forged_progress_record_is_ignored_on_resume(tmp_path):
+    """The in-flight record beside a checkpoint only saves work: a forged or damaged one is
+    ignored (those examples are attacked again), never trusted, never a traceback."""
+    from shard_support import assert_same_examples
+
+    from inspector.core.audit import load_audit
+    from inspector.core.checkpoint import Checkpoint
+
+    request = replace(demo_request(), limit=12, checkpoint=str(tmp_path))
+    first = run_to_end(request)
+    checkpoint = Checkpoint(tmp_path, None)
+    saved = load_audit(checkpoint.path).results
+    for forged in (b"[" * 100_000, b"\xff\xfe", json.dumps({"model": 0, "eps_index": 3,
+                   "done": [True, -1, 10**40]}).encode(), json.dumps([1, 2]).encode()):
+        checkpoint.progress_path.write_bytes(forged)
+        assert checkpoint.in_flight(saved) is None
+    assert_same_examples(saved, first)
