@@ -141,7 +141,7 @@ def test_a_forged_progress_record_is_ignored_on_resume(tmp_path):
     from inspector.core.checkpoint import Checkpoint
 
     request = replace(demo_request(), limit=12, checkpoint=str(tmp_path))
-    first = run_to_end(request)
+    first = run(request)
     checkpoint = Checkpoint(tmp_path, None)
     saved = load_audit(checkpoint.path).results
     for forged in (b"[" * 100_000, b"\xff\xfe", json.dumps({"model": 0, "eps_index": 3,
