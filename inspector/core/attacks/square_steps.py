@@ -104,10 +104,24 @@ def _offsets(s: int, w: int, device: str) -> torch.Tensor:
     return (span[:, None] * w + span[None, :]).flatten()
 
 
-def _window_pixels(corner: torch.Tensor, s: int, w: int) -> torch.Tensor:
-    """[n, s·s] flat pixel indices of each row's own window (gather/scatter, not masks)."""
+@lru_cache(maxsize=16)
+def _pixel_table(s: int, h: int, w: int, device: str) -> torch.Tensor | None:
+    """[positions, s·s]: every window's flat pixels, so a step looks them up in one index."""
+    positions = (h - s + 1) * (w - s + 1)
+    if positions * s * s > _MASK_TABLE_VALUES:
+        return None
+    return _compute_pixels(torch.arange(positions, device=device), s, w)
+
+
+def _compute_pixels(corner: torch.Tensor, s: int, w: int) -> torch.Tensor:
     top, left = _top_left(corner, s, w)
     return (top * w + left)[:, None] + _offsets(s, w, str(corner.device))[None, :]
+
+
+def _window_pixels(corner: torch.Tensor, s: int, h: int, w: int) -> torch.Tensor:
+    """[n, s·s] flat pixel indices of each row's own window (gather/scatter, not masks)."""
+    table = _pixel_table(s, h, w, str(corner.device))
+    return table[corner] if table is not None else _compute_pixels(corner, s, w)
 
 
 def _read(t: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -146,9 +160,9 @@ def linf_proposal(
     streams = as_streams(streams, x.shape[0], x.device)
     n, c, h, w = x.shape
     bits = streams.bits(c + 2)  # one draw: window, a sign per channel, the spare pattern
-    pixels = _window_pixels(_corner(bits[:, 0], s, h, w), s, w)
+    pixels = _window_pixels(_corner(bits[:, 0], s, h, w), s, h, w)
     x_window, best_window = _read(x, pixels), _read(best, pixels)
-    signs = (2 * ((bits[:, 1 : c + 1] >> 31) & 1) - 1).to(x.dtype).view(n, c, 1)
+    signs = torch.where(bits[:, 1 : c + 1, None] >= 1 << 31, 1.0, -1.0).to(x.dtype)
     window = (x_window + eps * signs).clamp(0.0, 1.0)
     same = (window == best_window).flatten(1).all(dim=1)
     if bool(same.any()):
@@ -230,7 +244,7 @@ def l2_proposal(
     bits = streams.child(0).bits(2)
     corner1, corner2 = _corner(bits[:, 0], s, h, w), _corner(bits[:, 1], s, h, w)
     both = _window_mask(corner1, s, h, w) | _window_mask(corner2, s, h, w)
-    pixels1 = _window_pixels(corner1, s, w)
+    pixels1 = _window_pixels(corner1, s, h, w)
     image_norm = delta.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
     windows_norm = _channel_norm(delta * both)
     old = _read(delta, pixels1).view(n, c, s, s)
