@@ -36,6 +36,10 @@ EVALUATE_ONLY = {
     "--smoothing-sigma",
     "--smoothing-samples",
     "--smoothing-alpha",
+    # how a long run is split and saved (issue 16), not what it computes
+    "--shard",
+    "--checkpoint",
+    "--resume",
 }
 
 

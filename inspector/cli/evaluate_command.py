@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from inspector.cli import interrupts
+from inspector.cli import distributed, interrupts
 from inspector.cli.progress import ProgressLine
 from inspector.cli.run_options import check_limit, model_overrides, threat_from_args
 from inspector.cli.table import summary_table
@@ -17,6 +17,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults, save_results
+from inspector.core.shards import parse_shard
 from inspector.core.sweep import BatchChosen, Progress
 from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
 
@@ -46,6 +47,8 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
     check_limit(args.limit)
     if args.batch_size < 1:
         raise InspectorError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.resume and not args.checkpoint:
+        raise InspectorError("--resume needs --checkpoint FOLDER: the folder the run saved to")
     for out in (args.out, args.csv, args.summary_json, args.audit):
         if out and Path(out).is_dir():
             raise InspectorError(f"{out} is a folder: give a file name")
@@ -62,11 +65,19 @@ def build_request(args: argparse.Namespace) -> EvaluationRequest:
         resize=args.resize,
         checks=not args.no_checks,
         smoothing=smoothing_from_args(args),
+        shard=parse_shard(args.shard) if getattr(args, "shard", None) else None,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
     )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     request = build_request(args)
+    if distributed.world_size() > 1:
+        if request.shard is not None:
+            raise InspectorError("--shard splits a run by hand; under torchrun each rank "
+                                 "takes its share itself: drop --shard")
+        return distributed.run_distributed(request, args, write_outputs)
     progress = ProgressLine(len(request.models))
     results: EvaluationResults | None = None
     # Ctrl-C raises KeyboardInterrupt; should some library swallow it, the run still stops
@@ -81,6 +92,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if interrupts.interrupted():
         raise KeyboardInterrupt
     assert results is not None
+    return write_outputs(args, results)
+
+
+def write_outputs(args: argparse.Namespace, results: EvaluationResults) -> int:
+    """The table on stdout, then every file asked for (each written atomically)."""
     print(summary_table(results))
     if trust := trust_lines(results):
         print(trust)
@@ -93,7 +109,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.summary_json:
         save_summary_json(args.summary_json, results)
         print(f"summary written to {args.summary_json}", file=sys.stderr)
-    if args.audit:
+    if getattr(args, "audit", None):
         save_audit(args.audit, Audit(results))
         print(f"audit written to {args.audit}", file=sys.stderr)
     return 0

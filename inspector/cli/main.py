@@ -18,6 +18,7 @@ interrupts.install()  # this module is the console script's entry: its imports t
 with interrupts.exit_on_interrupt():
     from inspector import __version__
     from inspector.cli.desktop import add_desktop_arguments
+    from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
     from inspector.cli.run_options import add_run_arguments, gui_options, threat_from_args
@@ -75,6 +76,23 @@ def _add_evaluate(sub) -> None:
         default=None,
         help="write an audit file (results, probabilities, adversarial images) the window opens",
     )
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        default=None,
+        help="evaluate only part I (from 0) of N of the examples, for `merge` (SLURM arrays)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FOLDER",
+        default=None,
+        help="save each finished ε there (one file per shard or rank), for --resume",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run whose checkpoint is in --checkpoint FOLDER",
+    )
 
 
 def _add_gui(sub) -> None:
@@ -110,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gui(sub)
     add_report_parser(sub)
     add_saliency_parser(sub)
+    add_merge_parser(sub)
     return parser
 
 
@@ -153,6 +172,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from inspector.cli.report_command import run_report
 
         return run_report(args)
+    if args.command == "merge":
+        from inspector.cli.merge_command import run_merge
+
+        return run_merge(args)
     if args.command == "saliency":
         from inspector.cli.saliency_command import run_saliency
 

@@ -17,14 +17,23 @@ import numpy as np
 from inspector.core.assess import assess_model
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.cancellation import cancel_inside
+from inspector.core.checkpoint import Checkpoint
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
+from inspector.core.shards import Shard
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import BatchChosen, EpsFinished, ModelSweep, Progress, sweep_model
+from inspector.core.sweep import (
+    BatchChosen,
+    BatchDone,
+    EpsFinished,
+    ModelSweep,
+    Progress,
+    sweep_model,
+)
 from inspector.core.threat import ThreatModel
 
 
@@ -50,6 +59,11 @@ class EvaluationRequest:
     resize: bool = False
     checks: bool = True  # sanity checks after each model's sweep (checks.py)
     smoothing: SmoothingSpec | None = None  # randomized-smoothing certificate when given
+    # one part of the examples (shards.py): checks and smoothing then wait for the merged data
+    shard: Shard | None = None
+    checkpoint: str | None = None  # a folder: finished ε values saved there (checkpoint.py)
+    resume: bool = False  # continue from the checkpoint found there
+    checkpoint_seconds: float = 30.0  # within an ε, write after a batch at most this often
 
 
 def open_models(request: EvaluationRequest, dataset: ImageDataset) -> list[LoadedModel]:
@@ -127,18 +141,63 @@ def evaluate_models(
 ) -> Iterator[Progress | BatchChosen | EpsFinished | EvaluationResults]:
     """Evaluate models that are already loaded (the window loads them when they are added)."""
     indices = stratified_subset(dataset.labels, request.limit, request.threat.seed)
+    total = len(indices)
+    if request.shard is not None:
+        indices = request.shard.take(indices)
     threat = request.threat.with_examples(len(indices))
     views = [dataset_for(m, dataset, request.resize) for m in models]
+    shard = request.shard.record(total) if request.shard is not None else None
+    saver = _Saver(request, threat, dataset.info, shard)
+    saved = saver.start(models, indices)
     finished: list[ModelResult] = []
     for i, (model, view) in enumerate(zip(models, views, strict=True)):
+        prior = saved.models[i] if saved is not None and i < len(saved.models) else None
         with cancel_inside(model.module, cancel):  # Cancel lands inside a long forward pass
             go_on = yield from _evaluate_one(
-                model, view, indices, threat, request, i, cancel, finished
+                model, view, indices, threat, request, i, cancel, finished, prior, saver
             )
         if not go_on:
             break
+        saver.save(finished)
     env = environment(m.info for m in models)
-    yield EvaluationResults(threat, dataset.info, finished, environment=env)
+    yield EvaluationResults(threat, dataset.info, finished, environment=env, shard=shard)
+
+
+class _Saver:
+    """Writes the checkpoint (when the request names a folder) after every finished ε."""
+
+    def __init__(self, request: EvaluationRequest, threat, dataset, shard) -> None:
+        self.threat, self.dataset, self.shard, self.request = threat, dataset, shard, request
+        self.checkpoint = (
+            Checkpoint(request.checkpoint, request.shard, request.checkpoint_seconds)
+            if request.checkpoint
+            else None
+        )
+        self.in_flight: np.ndarray | None = None  # the saved ε in flight's attacked examples
+
+    def start(self, models: list[LoadedModel], indices: np.ndarray):
+        """The checkpoint's results to continue from (None: start afresh)."""
+        if self.checkpoint is None:
+            return None
+        infos = [m.info for m in models]
+        resume = self.request.resume
+        saved = self.checkpoint.start(resume, self.threat, self.dataset, infos, indices)
+        self.in_flight = self.checkpoint.in_flight(saved) if saved is not None else None
+        return saved
+
+    def save(self, models: list[ModelResult], in_flight=None) -> None:
+        if self.checkpoint is not None:
+            results = EvaluationResults(
+                self.threat, self.dataset, list(models), shard=self.shard, incomplete=True
+            )
+            self.checkpoint.save(results, in_flight)
+
+    def batch_done(self, finished: list[ModelResult], info, event: BatchDone) -> None:
+        """Within an ε: write when the last write is old enough (a copy costs memory)."""
+        if self.checkpoint is not None and self.checkpoint.due():
+            snapshot = ModelResult(info, event.snapshot())
+            in_flight = (event.model_index, event.eps_index, event.done.tolist())
+            self.save([*finished, snapshot], in_flight)
 
 
 def _evaluate_one(
@@ -150,27 +209,27 @@ def _evaluate_one(
     index: int,
     cancel: CancelCheck | None,
     finished: list[ModelResult],
+    prior: ModelResult | None = None,
+    saver: _Saver | None = None,
 ) -> Generator[Progress | BatchChosen | EpsFinished, None, bool]:
-    """Sweep one model into `finished`, then assess it; False when the run stops there."""
-    try:
-        for item in sweep_model(
-            model,
-            view,
-            indices,
-            threat,
-            model_index=index,
-            batch_size=request.batch_size,
-            cancel=cancel,
-        ):
-            if isinstance(item, ModelSweep):
-                finished.append(ModelResult(model.info, item))
-            else:
-                yield item
-    except Cancelled:
-        return False
+    """Sweep one model into `finished`, then assess it; False when the run stops there.
+
+    `prior`: this model's results from a checkpoint; a complete sweep is kept as it is."""
+    if prior is not None and not prior.sweep.partial:
+        finished.append(ModelResult(model.info, prior.sweep, prior.checks, prior.smoothing))
+        if prior.checks or not request.checks or request.shard is not None:
+            return True  # assessed before the interruption (or not to be assessed here)
+    else:
+        try:
+            yield from _sweep_one(model, view, indices, threat, request, index, cancel,
+                                  finished, prior, saver)
+        except Cancelled:
+            return False
     sweep = finished[-1].sweep
     if sweep.partial:
         return False
+    if request.shard is not None:
+        return True  # checks and smoothing run once, on the merged examples
     try:
         yield from assess_model(
             model,
@@ -187,6 +246,31 @@ def _evaluate_one(
     except Cancelled:
         return False
     return True
+
+
+def _sweep_one(model, view, indices, threat, request, index, cancel, finished, prior, saver):
+    """The sweep (continued from `prior` when a checkpoint has it), into `finished`;
+    checkpoints written as its ε values and batches finish."""
+    for item in sweep_model(
+        model,
+        view,
+        indices,
+        threat,
+        model_index=index,
+        batch_size=request.batch_size,
+        cancel=cancel,
+        resume=prior.sweep if prior is not None else None,
+        resume_done=saver.in_flight if saver is not None else None,
+    ):
+        if isinstance(item, ModelSweep):
+            finished.append(ModelResult(model.info, item))
+        elif isinstance(item, BatchDone):  # for the checkpoint only
+            if saver is not None:
+                saver.batch_done(finished, model.info, item)
+        else:
+            if isinstance(item, EpsFinished) and saver is not None:
+                saver.save([*finished, ModelResult(model.info, item.snapshot)])
+            yield item
 
 
 def run_to_end(request: EvaluationRequest) -> EvaluationResults:

@@ -102,8 +102,8 @@ def refine_sweep(
         before = sweep.breaking_eps.copy()
         sweep.breaking_eps[targets] = np.nan  # attack.batch sets it where the attack succeeds
         try:
-            for batch_no, positions in enumerate(_batches(targets, batch_size)):
-                attack.batch(k, positions, images.get(positions), batch_no, cancel)
+            for positions in _batches(targets, batch_size):
+                attack.batch(k, positions, images.get(positions), cancel)
                 done += len(positions)
                 yield Progress(model_index, model.info.name, "attack", eps, done, total)
         except Cancelled:

@@ -51,6 +51,8 @@ class EvaluationResults:
     environment: dict[str, Any] = field(default_factory=dict)
     # a run stopped before every model was evaluated (each finished sweep may be complete)
     incomplete: bool = False
+    # one part of a sharded run (shards.py): {"index", "count", "examples"}; None for a whole run
+    shard: dict[str, int] | None = None
 
     @property
     def partial(self) -> bool:
@@ -141,7 +143,7 @@ def results_to_json(results: EvaluationResults) -> dict[str, Any]:
         "dataset": asdict(results.dataset),
         "environment": results.environment or library_versions(),
         "models": [_model_to_json(m) for m in results.models],
-    }
+    } | ({"shard": dict(results.shard)} if results.shard is not None else {})
 
 
 def save_results(path: str | Path, results: EvaluationResults) -> None:
@@ -214,8 +216,15 @@ def results_from_json(data: dict[str, Any], source: str = "results") -> Evaluati
         raise InspectorError(f"{source} is damaged ({exc!r}); re-run the evaluation") from None
     environment = dict(data.get("environment", {}))
     incomplete = data.get("partial") is True  # a cancelled run stays marked partial
+    shard = data.get("shard")  # checked where it is used (shards.shard_from_record)
     return EvaluationResults(
-        threat, dataset, models, data.get("created", ""), environment, incomplete=incomplete
+        threat,
+        dataset,
+        models,
+        data.get("created", ""),
+        environment,
+        incomplete=incomplete,
+        shard=dict(shard) if isinstance(shard, dict) and len(shard) <= 8 else None,
     )
 
 

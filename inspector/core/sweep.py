@@ -12,7 +12,7 @@ larger ε, since the balls are nested.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,6 +20,7 @@ import torch
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
 from inspector.core.attacks.base import module_forward as _module_forward
+from inspector.core.attacks.streams import Streams
 from inspector.core.certificate import NOT_AFFINE_ON_DATA, Certificate, affine_certificate
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
@@ -29,6 +30,7 @@ from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import CONVERSION_TOLERANCE, LoadedModel
+from inspector.core.sweep_resume import take_finished
 from inspector.core.threat import GRADIENT_FREE, ThreatModel
 
 ONNX_TOLERANCE = CONVERSION_TOLERANCE  # the model's verdict decides (models/base.py)
@@ -65,6 +67,18 @@ class EpsFinished:
     model_name: str
     eps_index: int
     snapshot: ModelSweep
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    """One more batch attacked at grid point `eps_index`: `done` are all the positions
+    attacked there so far; `snapshot()` copies the results as they stand (for checkpoints:
+    called only when one is written, since a copy costs memory)."""
+
+    model_index: int
+    eps_index: int
+    done: np.ndarray
+    snapshot: Callable[[], ModelSweep]
 
 
 @dataclass
@@ -231,11 +245,10 @@ def _batches(positions: np.ndarray, size: int) -> Iterator[np.ndarray]:
         yield positions[start : start + size]
 
 
-def _generator(model: LoadedModel, seed: int, eps_index: int, batch_no: int) -> torch.Generator:
-    """A random stream per (seed, ε, batch): results do not depend on what ran before."""
-    gen = torch.Generator(device=model.info.device)
-    gen.manual_seed(seed * 1_000_003 + eps_index * 7919 + batch_no)
-    return gen
+def example_streams(seed: int, eps_index: int, indices: np.ndarray, device) -> Streams:
+    """A random stream per (seed, ε, dataset example): a result depends on nothing else, not
+    on the batch size, the batch an example lands in, the shard layout or the process count."""
+    return Streams.for_examples(seed, indices, device, eps_index)
 
 
 def with_faithful_gradients(model: LoadedModel, result: ModelSweep) -> LoadedModel:
@@ -320,11 +333,11 @@ class _AdversarialPass:
             if r.adv_images is not None:
                 r.adv_images[:, k] = r.adv_images[:, k - 1]
 
-    def batch(self, k: int, positions: np.ndarray, x: np.ndarray, batch_no: int, cancel) -> None:
+    def batch(self, k: int, positions: np.ndarray, x: np.ndarray, cancel) -> None:
         r, eps, device = self.result, self.threat.eps[k], self.model.info.device
         xt = torch.from_numpy(x).to(device)
         yt = torch.from_numpy(r.labels[positions]).to(device)
-        generator = _generator(self.model, self.threat.seed, k, batch_no)
+        generator = example_streams(self.threat.seed, k, r.indices[positions], device)
         if self.minimum_norm is not None:
             self.minimum_norm.batch(k, positions, xt, yt, generator, cancel)
             return
@@ -360,8 +373,15 @@ def sweep_model(
     model_index: int = 0,
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
-) -> Iterator[Progress | BatchChosen | EpsFinished | ModelSweep]:
-    """Evaluate one model over the threat model's ε grid; the last item yielded is the result."""
+    resume: ModelSweep | None = None,
+    resume_done: np.ndarray | None = None,
+) -> Iterator[Progress | BatchChosen | EpsFinished | BatchDone | ModelSweep]:
+    """Evaluate one model over the threat model's ε grid; the last item yielded is the result.
+
+    `resume`: this sweep as a checkpoint saved it; its finished ε values are taken as they
+    are and the attack goes on from the first unfinished one, without the examples
+    `resume_done` attacked there already (checkpoint.py, sweep_resume.py).
+    """
     n, grid = len(indices), threat.eps
     labels = dataset.labels[indices].astype(np.int64)
     if n == 0:
@@ -413,29 +433,45 @@ def sweep_model(
     result.certificate_note = clean.note
     result.timings["clean_seconds"] = time.perf_counter() - started
     total = n + int(result.clean_correct.sum()) * sum(1 for e in grid if e > 0)
+    resumed = take_finished(result, resume, threat, resume_done) if resume is not None else None
     yield from _attack_grid(
-        model, threat, result, images, batch_size, cancel, done, total, model_index
+        model, threat, result, images, batch_size, cancel, done, total, model_index, resumed
     )
     result.timings["total_seconds"] = time.perf_counter() - started
     yield result
 
 
-def _attack_grid(model, threat, result, images, batch_size, cancel, done, total, model_index):
-    """The ε loop: yields progress; stops quietly, marking the result partial, when cancelled."""
+def _attack_grid(
+    model, threat, result, images, batch_size, cancel, done, total, model_index, resumed=None
+):
+    """The ε loop (from where a checkpoint stopped): yields progress; stops quietly, marking
+    the result partial, when cancelled."""
     attack = _AdversarialPass(model, threat, result)
     name = model.info.name
+    start = resumed.start if resumed is not None else 0
     for k, eps in enumerate(threat.eps):
+        if k < start:  # finished before a resume
+            if eps > 0:
+                done += int(result.clean_correct.sum())
+            continue
         attack.carry_forward(k)
         targets = attack.still_robust() if eps > 0 else np.array([], dtype=np.int64)
+        attacked = [np.array([], dtype=np.int64)]
+        if resumed is not None and k == start:
+            resumed.restore_column(result)
+            attacked = [resumed.done]
+            targets = np.setdiff1d(targets, resumed.done)
         if eps > 0:
-            done += int(result.clean_correct.sum()) - len(targets)  # broken earlier: skipped
+            done += int(result.clean_correct.sum()) - len(targets)  # skipped or done before
         started = time.perf_counter()
         try:
-            for batch_no, positions in enumerate(_batches(targets, batch_size)):
+            for positions in _batches(targets, batch_size):
                 if cancel is not None and cancel():
                     raise Cancelled()
-                attack.batch(k, positions, images.get(positions), batch_no, cancel)
+                attack.batch(k, positions, images.get(positions), cancel)
                 done += len(positions)
+                attacked.append(positions)
+                yield BatchDone(model_index, k, np.concatenate(attacked), result.copy)
                 yield Progress(model_index, name, "attack", eps, done, total)
         except Cancelled:
             unfinished = result.breaking_eps >= eps

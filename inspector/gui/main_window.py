@@ -632,8 +632,12 @@ class MainWindow(QMainWindow):
         self.view = ResultsView.from_results(audit.results)
         self._show_view()
         self.restore_view_state(audit.view or {})
+        marks = _saved_marks(audit.results)
+        if marks:
+            self.setup.progress_text.setText(f"Saved results: {marks}.")
         self.statusBar().showMessage(
-            f"Opened saved results · {audit.results.threat.describe()} · nothing recomputed"
+            f"Opened saved results{' (' + marks + ')' if marks else ''} · "
+            f"{audit.results.threat.describe()} · nothing recomputed"
         )
 
     def restore_view_state(self, state: dict) -> None:
@@ -707,3 +711,15 @@ class MainWindow(QMainWindow):
         self.open_data(DEMO_DATA)
         for path in demo_model_paths():
             self.add_model(str(path))
+
+
+def _saved_marks(results: EvaluationResults) -> str:
+    """What a saved file is short of: partial (a stopped or interrupted run, a checkpoint),
+    or one part of a sharded run."""
+    marks = []
+    if results.partial:
+        marks.append("partial: not every model and ε finished")
+    shard = results.shard
+    if isinstance(shard, dict) and {"index", "count"} <= shard.keys():
+        marks.append(f"part {shard['index']}/{shard['count']} of a sharded run")
+    return "; ".join(marks)

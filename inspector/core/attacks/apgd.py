@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled
 from inspector.core.attacks.geometry import ascent_direction, clip_to_box, project
 from inspector.core.attacks.pgd import _Tracker, true_class_margin
+from inspector.core.attacks.streams import Streams, as_streams
 from inspector.core.threat import APGD_T_TARGETS
 
 RHO = 0.75  # halve the step when the loss rose in at most this share of the steps
@@ -58,15 +59,17 @@ def checkpoint_schedule(steps: int) -> tuple[int, int, int]:
     return max(int(0.22 * steps), 1), max(int(0.03 * steps), 1), max(int(0.06 * steps), 1)
 
 
-def apgd_start(
-    x: torch.Tensor, norm: str, eps: float, generator: torch.Generator | None
-) -> torch.Tensor:
-    """The reference's random start: a point on the ε-sphere (L2) or cube face (L∞), in the box."""
+def apgd_start(x: torch.Tensor, norm: str, eps: float, generator=None) -> torch.Tensor:
+    """The reference's random start: a point on the ε-sphere (L2) or cube face (L∞), in the box.
+
+    Drawn per row from its own stream (`Streams`), or from a torch generator as given.
+    """
+    streams = as_streams(generator, x.shape[0], x.device)
     if norm == "linf":
-        t = 2 * torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) - 1
+        t = 2 * streams.uniform(tuple(x.shape[1:]), x) - 1
         scale = t.flatten(1).abs().amax(dim=1).clamp_min(1e-12)
     else:
-        t = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        t = streams.normal(tuple(x.shape[1:]), x)
         scale = t.flatten(1).norm(dim=1).clamp_min(1e-12)
     return clip_to_box(x, eps * t / scale.view(-1, *([1] * (x.dim() - 1))))
 
@@ -126,9 +129,12 @@ class _APGDBase:
         result.broken_by = [self.name if f else None for f in result.found.tolist()]
         return result
 
-    def _run(self, tracker, rows, x, y, target, eps, loss_fn, generator, cancel) -> None:
-        """One APGD run (one restart, one target) on the rows given; updates the tracker."""
-        delta = apgd_start(x, self.norm, eps, generator)
+    def _run(self, tracker, rows, x, y, target, eps, loss_fn, streams: Streams, cancel) -> None:
+        """One APGD run (one restart, one target) on the rows given; updates the tracker.
+
+        `streams` are the rows' own, for this run: its random start depends on nothing else.
+        """
+        delta = apgd_start(x, self.norm, eps, streams)
         logits, loss, grad = self._evaluate(x + delta, y, target, loss_fn, True)
         margin = true_class_margin(logits, y)
         tracker.update(rows, (x + delta).detach(), logits, margin)
@@ -218,7 +224,7 @@ class APGD(_APGDBase):
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         tracker = _Tracker(x)
@@ -226,11 +232,13 @@ class APGD(_APGDBase):
         if eps <= 0:
             return self._result(tracker)
         all_rows = torch.arange(x.shape[0], device=x.device)
-        for _ in range(self.restarts):
+        streams = as_streams(generator, x.shape[0], x.device)
+        for restart in range(self.restarts):
             rows = all_rows[~tracker.found]
             if rows.numel() == 0:
                 break
-            self._run(tracker, rows, x[rows], y[rows], None, eps, ce_loss, generator, cancel)
+            run_streams = streams.rows(rows).child(restart)
+            self._run(tracker, rows, x[rows], y[rows], None, eps, ce_loss, run_streams, cancel)
         return self._result(tracker)
 
 
@@ -259,7 +267,7 @@ class APGDT(_APGDBase):
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         tracker = _Tracker(x)
@@ -272,12 +280,14 @@ class APGDT(_APGDBase):
         k = min(self.targets, others.shape[1] - 1)
         order = others.argsort(dim=1, descending=True)[:, :k]
         all_rows = torch.arange(x.shape[0], device=x.device)
+        streams = as_streams(generator, x.shape[0], x.device)
         for j in range(k):
-            for _ in range(self.restarts):
+            for restart in range(self.restarts):
                 rows = all_rows[~tracker.found]
                 if rows.numel() == 0:
                     return self._result(tracker)
                 target = order[rows, j]
                 xs, ys = x[rows], y[rows]
-                self._run(tracker, rows, xs, ys, target, eps, dlr_targeted_loss, generator, cancel)
+                run = streams.rows(rows).child(j, restart)
+                self._run(tracker, rows, xs, ys, target, eps, dlr_targeted_loss, run, cancel)
         return self._result(tracker)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import torch
 
+from inspector.core.attacks.streams import Streams
 from inspector.core.errors import InspectorError
 
 
@@ -42,7 +43,7 @@ class Attack(Protocol):
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult: ...
 

@@ -13,6 +13,7 @@ import torch
 
 from inspector.core.attacks.base import Attack, AttackResult, CancelCheck, Forward, module_forward
 from inspector.core.attacks.pgd import true_class_margin
+from inspector.core.attacks.streams import Streams, as_streams
 
 
 class Ensemble:
@@ -56,7 +57,7 @@ class Ensemble:
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         """Every member in turn on the rows still robust; the point-wise worst case."""
@@ -66,11 +67,14 @@ class Ensemble:
         margin = torch.full((n,), float("inf"), dtype=torch.float64, device=x.device)
         logits: torch.Tensor | None = None
         broken_by: list[str | None] = [None] * n
-        for name, attack in self.members:
+        streams = as_streams(generator, n, x.device)
+        for member, (name, attack) in enumerate(self.members):
             rows = torch.nonzero(~found).flatten()
             if rows.numel() == 0:
                 break
-            out = attack.perturb(x[rows], y[rows], eps, generator=generator, cancel=cancel)
+            own = streams.rows(rows)  # the first member draws as it would alone, the others
+            own = own.child(member) if member else own  # each from streams of its own
+            out = attack.perturb(x[rows], y[rows], eps, generator=own, cancel=cancel)
             out_logits = out.logits.to(device=x.device)
             if logits is None:
                 logits = out_logits.new_zeros((n, out_logits.shape[1]))

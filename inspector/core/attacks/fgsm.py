@@ -6,6 +6,7 @@ import torch
 
 from inspector.core.attacks.base import AttackResult, CancelCheck
 from inspector.core.attacks.pgd import PGD
+from inspector.core.attacks.streams import Streams
 
 
 class FGSM:
@@ -19,7 +20,7 @@ class FGSM:
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         return self._pgd.perturb(x, y, eps, step_size=eps, generator=generator, cancel=cancel)

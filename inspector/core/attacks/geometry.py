@@ -35,18 +35,21 @@ def clip_to_box(x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     return (x + delta).clamp(0.0, 1.0) - x
 
 
-def random_start(
-    x: torch.Tensor, norm: str, eps: float, generator: torch.Generator | None
-) -> torch.Tensor:
-    """A point drawn uniformly from the ε-ball around each example, clipped to the box."""
+def random_start(x: torch.Tensor, norm: str, eps: float, generator=None) -> torch.Tensor:
+    """A point drawn uniformly from the ε-ball around each example, clipped to the box.
+
+    `generator`: per-example `Streams` (each row draws from its own), a torch generator or None.
+    """
+    from inspector.core.attacks.streams import as_streams
+
+    streams = as_streams(generator, x.shape[0], x.device)
     if norm == "linf":
-        delta = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        delta = (2 * delta - 1) * eps
+        delta = (2 * streams.child(0).uniform(tuple(x.shape[1:]), x) - 1) * eps
     else:
-        direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        direction = streams.child(0).normal(tuple(x.shape[1:]), x)
         direction = direction / _flat_norm(direction)
         d = x[0].numel()
-        u = torch.rand((x.shape[0],), generator=generator, device=x.device, dtype=x.dtype)
+        u = streams.child(1).uniform((1,), x).flatten()
         radius = eps * u.pow(1.0 / d)
         delta = direction * radius.view(-1, *([1] * (x.dim() - 1)))
     return clip_to_box(x, delta)

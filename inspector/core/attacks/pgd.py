@@ -3,7 +3,8 @@
 Batched and vectorised on the model's device. Examples leave the batch as soon as they
 are broken, so work is spent only on points still robust, and the first adversarial point
 found at any step or restart is kept: a found adversarial example is never lost.
-Restart 0 starts at the clean point; later restarts start uniformly in the ε-ball.
+Restart 0 starts at the clean point; later restarts start uniformly in the ε-ball, drawn
+from each example's own stream (streams.py), so the batch never changes a result.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from inspector.core.attacks.geometry import (
     project,
     random_start,
 )
+from inspector.core.attacks.streams import Streams, as_streams
 from inspector.core.threat import DEFAULT_STEP_FACTOR
 
 
@@ -84,7 +86,7 @@ class PGD:
         y: torch.Tensor,
         eps: float,
         step_size: float | None = None,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         tracker = _Tracker(x)
@@ -95,6 +97,7 @@ class PGD:
             tracker.update(all_rows, x, logits, true_class_margin(logits, y))
             return tracker.result()
         alpha = step_size if step_size is not None else DEFAULT_STEP_FACTOR * eps / self.steps
+        streams = as_streams(generator, x.shape[0], x.device)
         for restart in range(self.first_restart, self.first_restart + self.restarts):
             rows = all_rows[~tracker.found]
             if rows.numel() == 0:
@@ -103,7 +106,7 @@ class PGD:
             delta = (
                 torch.zeros_like(xs)
                 if restart == 0
-                else random_start(xs, self.norm, eps, generator)
+                else random_start(xs, self.norm, eps, streams.rows(rows).child(restart))
             )
             self._ascend(tracker, rows, xs, ys, delta, eps, alpha, cancel)
         return tracker.result()

@@ -24,6 +24,7 @@ from inspector.core.attacks.square_steps import (
     p_fraction,
     square_side,
 )
+from inspector.core.attacks.streams import Streams, as_streams
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel
 
@@ -87,7 +88,7 @@ class Square:
         x: torch.Tensor,
         y: torch.Tensor,
         eps: float,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
         if x.dim() != 4:
@@ -101,23 +102,25 @@ class Square:
 
     def _run(self, x, y, eps, gen, cancel) -> AttackResult:
         _check(cancel)
+        streams = as_streams(gen, x.shape[0], x.device)
         clean_logits, clean_margin = self._margin(x, y)
         search = _Search(x, clean_logits, clean_margin)
         used = torch.ones(x.shape[0], dtype=torch.long, device=x.device)
         if eps > 0 and self.queries >= 2 and search.rows.numel() > 0:
             rows = search.rows
-            start = (linf_start if self.norm == "linf" else l2_start)(x[rows], eps, gen)
+            start_streams = streams.rows(rows).child(0)
+            start = (linf_start if self.norm == "linf" else l2_start)(x[rows], eps, start_streams)
             logits, margin = self._margin(start, y[rows])
             used[rows] += 1
             # the search walks from the starting point even where the clean margin is lower
             search.x_full[rows], search.logits_full[rows] = start, logits.to(clean_logits.dtype)
             search.margin_full[rows] = margin.to(clean_margin.dtype)
             search.rows = rows[margin >= 0]
-            self._search(search, x, y, eps, gen, cancel, used)
+            self._search(search, x, y, eps, streams, cancel, used)
         self.queries_used = used
         return _report(x, clean_logits, clean_margin, search)
 
-    def _search(self, search: _Search, x, y, eps, gen, cancel, used) -> None:
+    def _search(self, search: _Search, x, y, eps, streams: Streams, cancel, used) -> None:
         iterations = self.queries - 2
         shape = tuple(x.shape[1:])
         for i in range(iterations):
@@ -126,12 +129,13 @@ class Square:
             if rows.numel() == 0:
                 return
             p = p_fraction(self.p_init, i, iterations)
+            step = streams.rows(rows).child(1, i)  # each row's own draw for iteration i
             if self.norm == "linf":
                 s = square_side(p, shape)
-                proposal = linf_proposal(x[rows], search.x_full[rows], eps, s, gen)
+                proposal = linf_proposal(x[rows], search.x_full[rows], eps, s, step)
             else:
                 s = square_side(p, shape, minimum=3, odd=True)
-                proposal = l2_proposal(x[rows], search.x_full[rows], eps, s, gen)
+                proposal = l2_proposal(x[rows], search.x_full[rows], eps, s, step)
             logits, margin = self._margin(proposal, y[rows])
             used[rows] += 1
             search.offer(rows, proposal, logits, margin)
