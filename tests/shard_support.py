@@ -32,7 +32,7 @@ PER_EXAMPLE = (
 def demo_request(attack: str = "pgd", models: int = 1, **changes) -> EvaluationRequest:
     """The first demo model(s) on 40 digits, two ε > 0, an attack that draws random numbers
     (as `evaluate --demo` with FLAGS builds it; Square gets a small budget)."""
-    queries = {"queries": 60} if attack == "square" else {}
+    queries = {"queries": 60} if attack in ("square", "fast") else {}
     threat = ThreatModel(
         norm="linf", eps=(0.0, 0.1, 0.2), attack=attack, steps=5, restarts=2, seed=3, **queries
     )

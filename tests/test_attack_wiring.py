@@ -80,6 +80,7 @@ def test_threat_model_names_the_new_attacks_and_their_budgets():
         in labels["ensemble"]
     )
     assert "Square 300 queries" in labels["ensemble"]
+    assert "APGD-T MALT-ranked top-3 targets × 50 steps, 2 restarts each" in labels["fast"]
     assert "APGD-CE (50 steps, 2 restarts)" in labels["apgd-ce"]
     assert "APGD-T (top-9 targets × 50 steps, 2 restarts each)" in labels["apgd-t"]
     assert "Square (300 queries)" in labels["square"]

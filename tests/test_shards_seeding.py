@@ -9,7 +9,7 @@ from shard_support import assert_same_examples, demo_request, run
 from inspector.core.attacks.streams import Streams
 
 
-@pytest.mark.parametrize("attack", ["pgd", "apgd-ce", "square"])
+@pytest.mark.parametrize("attack", ["pgd", "apgd-ce", "square", "fast"])
 def test_batch_size_does_not_change_any_example(attack: str):
     small = run(demo_request(attack, batch_size=7))
     large = run(demo_request(attack, batch_size=64))

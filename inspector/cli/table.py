@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.core.results import EvaluationResults
-from inspector.core.threat import ATTACK_NAMES, format_eps
+from inspector.core.threat import ATTACK_NAMES, ENSEMBLES, format_eps
 
 
 def _identity(m) -> str:
@@ -26,7 +26,7 @@ def _broken_by_lines(results: EvaluationResults) -> list[str]:
             lines.append(f"{m.info.name}: {s.attack_note}")
         if s.certificate_note:
             lines.append(f"{m.info.name}: {s.certificate_note}")
-        if results.threat.attack != "ensemble" or s.broken_by is None or s.eps_done == 0:
+        if results.threat.attack not in ENSEMBLES or s.broken_by is None or s.eps_done == 0:
             continue
         counts = s.broken_by_counts()
         members = ("apgd-ce", "apgd-t", "square")

@@ -17,7 +17,6 @@ from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
 from inspector.core.report_gallery import (
-    ENSEMBLE,
     Gallery,
     SaliencyFn,
     build_gallery,
@@ -27,7 +26,7 @@ from inspector.core.report_gallery import (
 )
 from inspector.core.report_text import limitations_paragraphs, method_paragraphs, step_rule
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import NORM_SYMBOLS, format_eps
+from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, format_eps
 
 TITLE = "Robustness audit report"
 SMOOTHING_LABELS = {"description": "Certificate", "seconds": "Time (s)"}
@@ -252,7 +251,7 @@ def _notes(m: ModelResult, attack: str) -> list[str]:
     if cert_note := getattr(s, "certificate_note", None):
         found.append(f"Note: {cert_note}.")
     counts = s.broken_by_counts() if getattr(s, "broken_by", None) is not None else {}
-    if counts and s.eps_done and (attack == ENSEMBLE or len(counts) > 1):
+    if counts and s.eps_done and (attack in ENSEMBLES or len(counts) > 1):
         eps = format_eps(s.eps[s.eps_done - 1])
         parts = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
         found.append(f"Examples broken up to ε = {eps}, by the attack that broke them: {parts}.")

@@ -19,10 +19,9 @@ from inspector.core.data.base import DatasetInfo, ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.metrics import broken_at, rates_at
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import format_eps
+from inspector.core.threat import ENSEMBLES, format_eps
 
 PER_GALLERY = 8
-ENSEMBLE = "ensemble"  # the one attack made of several, whose members' names are worth showing
 # saliency(model_index, positions) -> maps [len(positions), H, W] or [len(positions), C, H, W]
 SaliencyFn = Callable[[int, np.ndarray], np.ndarray]
 
@@ -194,7 +193,7 @@ def build_gallery(
     m = results.models[model_index]
     eps = results.threat.eps[k]
     source = _ImageSource(m, results.threat.eps, dataset)
-    several = results.threat.attack == ENSEMBLE
+    several = results.threat.attack in ENSEMBLES
     boundary = boundary_positions(m, eps, limit)
     maps = _saliency_maps(saliency, model_index, boundary)
     boundary_examples = [

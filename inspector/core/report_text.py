@@ -22,8 +22,11 @@ ATTACK_NAMES = {
     "ensemble": "an ensemble of parameter-free attacks after AutoAttack (Croce & Hein 2020): "
     "APGD-CE, then APGD-T, then Square, each on the points still robust, keeping the "
     "point-wise worst case",
+    "fast": "a fast audit after AutoAttack and MALT (Melamed et al. 2024): APGD-CE, then "
+    "APGD-T against the 3 classes whose boundary a linear estimate puts nearest, then Square, "
+    "each on the points still robust, keeping the point-wise worst case",
 }
-SELF_TUNING = ("apgd-ce", "apgd-t", "ensemble")  # the APGDs choose their own step sizes
+SELF_TUNING = ("apgd-ce", "apgd-t", "ensemble", "fast")  # the APGDs choose their own step sizes
 
 
 def _plural(n: int, word: str) -> str:

@@ -31,7 +31,7 @@ from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
 from inspector.core.models.base import CONVERSION_TOLERANCE, LoadedModel
 from inspector.core.sweep_resume import take_finished
-from inspector.core.threat import GRADIENT_FREE, ThreatModel
+from inspector.core.threat import ENSEMBLES, GRADIENT_FREE, ThreatModel
 
 ONNX_TOLERANCE = CONVERSION_TOLERANCE  # the model's verdict decides (models/base.py)
 CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
@@ -283,7 +283,7 @@ class _AdversarialPass:
     def __init__(self, model: LoadedModel, threat: ThreatModel, result: ModelSweep) -> None:
         model = with_faithful_gradients(model, result)
         module, reason = model.module, str(model.gradient_unavailable_reason)
-        runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
+        runs_without = threat.attack in GRADIENT_FREE or threat.attack in ENSEMBLES
         if module is None and not runs_without:
             raise InspectorError(
                 f"{threat.attack} needs gradients, which {model.info.name} cannot give: {reason}"
@@ -292,8 +292,9 @@ class _AdversarialPass:
         forward = None
         if runs_without:
             forward = _module_forward(module) if module is not None else _reference_forward(model)
-        if module is None and threat.attack == "ensemble":
-            result.attack_note = f"the ensemble ran Square alone: no gradients ({reason})"
+        if module is None and threat.attack in ENSEMBLES:
+            which = "ensemble" if threat.attack == "ensemble" else "fast audit"
+            result.attack_note = f"the {which} ran Square alone: no gradients ({reason})"
         self.attack = make_attack(
             threat.attack,
             module,
@@ -411,7 +412,7 @@ def sweep_model(
     batch_size = choice.size
     result.timings["batch_size"] = float(batch_size)
     yield BatchChosen(model_index, name, choice)
-    runs_without = threat.attack in GRADIENT_FREE or threat.attack == "ensemble"
+    runs_without = threat.attack in GRADIENT_FREE or threat.attack in ENSEMBLES
     clean = _CleanPass(model, n, threat, needs_gradients=not runs_without)
     total = n + n * sum(1 for e in grid if e > 0)
     done = 0

@@ -15,7 +15,7 @@ from typing import Any
 from inspector.core.errors import InspectorError
 
 NORMS = ("linf", "l2")
-ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t", "square", "fmn", "ensemble")
+ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t", "square", "fmn", "ensemble", "fast")
 # What a name means, for labels: FGSM and PGD for speed and teaching, the ensemble for audits.
 ATTACK_NAMES = {
     "fgsm": "FGSM",
@@ -25,6 +25,7 @@ ATTACK_NAMES = {
     "square": "Square",
     "fmn": "FMN",
     "ensemble": "ensemble",
+    "fast": "fast audit",
 }
 GRADIENT_FREE = ("square",)  # runs on forward passes alone (ONNX without a torch conversion)
 # Steps an attack gets when the user names it without --steps (the papers' budgets for APGD/FMN).
@@ -36,11 +37,16 @@ DEFAULT_STEPS = {
     "square": 100,
     "fmn": 100,
     "ensemble": 100,
+    "fast": 100,
 }
 # Restarts an attack gets when named without --restarts. The ensemble runs each APGD member
 # twice: with one run it missed an example torchattacks' AutoAttack found (digits_standard,
 # ε = 0.15, 100 digits); with two it matched it everywhere tested.
 DEFAULT_RESTARTS = {"ensemble": 2}
+# Attacks made of several members (each on the points the ones before left robust): the
+# ensemble after AutoAttack, and the fast audit (APGD-T on MALT-ranked targets, issue 18).
+ENSEMBLES = ("ensemble", "fast")
+FAST_TARGETS = 3  # the fast audit's APGD-T runs on the 3 best MALT-ranked classes
 APGD_T_TARGETS = 9  # APGD-T attacks the 9 most likely other classes (fewer if there are fewer)
 NORM_SYMBOLS = {"linf": "L∞", "l2": "L2"}
 DEFAULT_STEP_FACTOR = 2.5  # Madry et al.: step = 2.5·ε/steps reaches the ball's far side
@@ -162,6 +168,8 @@ class ThreatModel:
             "square": f"Square ({self.queries} queries)",
             "fmn": f"FMN ({self.steps} steps, minimum norm)",
             "ensemble": f"ensemble ({apgd_ce}; {apgd_t}; {square})",
+            "fast": f"fast audit ({apgd_ce}; APGD-T MALT-ranked top-{FAST_TARGETS} targets × "
+            f"{self.steps} steps, {restarts} each; {square})",
         }
         return labels[self.attack]
 

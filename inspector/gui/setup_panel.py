@@ -49,6 +49,7 @@ ATTACK_LABELS = {
     "square": "Square (gradient-free)",
     "fmn": "FMN (minimum norm)",
     "ensemble": "Ensemble (APGD-CE, APGD-T, Square)",
+    "fast": "Fast audit (APGD-CE, MALT-ranked APGD-T, Square)",
 }
 # QProgressBar.setValue repaints synchronously, and with it everything else waiting to be
 # painted: at one call per batch of examples that stalled the window. 10 updates a second.
@@ -311,7 +312,7 @@ class SetupPanel(QWidget):
         for w in (self.steps, self.restarts):
             w.setEnabled(not why_not and not running)
             w.setToolTip(why_not)
-        uses_queries = attack in ("square", "ensemble")
+        uses_queries = attack in ("square", "ensemble", "fast")
         self.queries.setEnabled(uses_queries and not running)
         self.queries.setToolTip(
             "Forward passes the gradient-free Square attack may spend per example"

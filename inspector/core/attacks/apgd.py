@@ -275,10 +275,8 @@ class APGDT(_APGDBase):
         if eps <= 0:
             return self._result(tracker)
         assert tracker.logits is not None
-        others = tracker.logits.clone()
-        others.scatter_(1, y[:, None], float("-inf"))
-        k = min(self.targets, others.shape[1] - 1)
-        order = others.argsort(dim=1, descending=True)[:, :k]
+        order = self._target_order(x, y, tracker.logits)
+        k = order.shape[1]
         all_rows = torch.arange(x.shape[0], device=x.device)
         streams = as_streams(generator, x.shape[0], x.device)
         for j in range(k):
@@ -291,3 +289,10 @@ class APGDT(_APGDBase):
                 run = streams.rows(rows).child(j, restart)
                 self._run(tracker, rows, xs, ys, target, eps, dlr_targeted_loss, run, cancel)
         return self._result(tracker)
+
+    def _target_order(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """Per row, the classes to target in turn: the most likely other classes first."""
+        others = logits.clone()
+        others.scatter_(1, y[:, None], float("-inf"))
+        k = min(self.targets, others.shape[1] - 1)
+        return others.argsort(dim=1, descending=True)[:, :k]

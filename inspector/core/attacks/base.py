@@ -77,13 +77,13 @@ def make_attack(
     only the gradient-free attacks can run, through `forward` (e.g. onnxruntime): `square`,
     and `ensemble`, which is then Square alone. `forward` defaults to the module itself.
     """
-    from inspector.core.threat import ATTACKS
+    from inspector.core.threat import ATTACKS, ENSEMBLES
 
     if name not in ATTACKS:
         raise InspectorError(f"unknown attack {name!r}: choose one of {', '.join(ATTACKS)}")
     if forward is None and model is not None:
         forward = module_forward(model)
-    if name == "square" or (name == "ensemble" and model is None):
+    if name == "square" or (name in ENSEMBLES and model is None):
         if forward is None:
             raise InspectorError(f"{name} needs the model's forward pass or its module")
         from inspector.core.attacks.ensemble import Ensemble
@@ -113,6 +113,10 @@ def _gradient_attack(name, model, norm, steps, restarts, queries, forward) -> At
         from inspector.core.attacks.fmn import FMN
 
         return FMN(model, norm, steps=steps)
+    if name == "fast":
+        from inspector.core.attacks.fast import fast_audit
+
+        return fast_audit(model, norm, steps, restarts, queries, forward)
     from inspector.core.attacks.ensemble import Ensemble
 
     return Ensemble.standard(model, norm, steps, restarts, queries, forward)

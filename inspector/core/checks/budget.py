@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.core.sweep import ModelSweep
-from inspector.core.threat import APGD_T_TARGETS, ThreatModel
+from inspector.core.threat import APGD_T_TARGETS, FAST_TARGETS, ThreatModel
 
 FORWARD = 1 / 3  # a forward pass costs about a third of a forward and backward pass
 CHECKS_SHARE = 0.15  # of the evaluation's passes; the limit (issue 12) is 0.25 of its time
@@ -47,6 +47,8 @@ def per_example(threat: ThreatModel) -> float:
         return gradient * APGD_T_TARGETS
     if threat.attack == "ensemble":
         return gradient * (1 + APGD_T_TARGETS) + threat.queries * FORWARD
+    if threat.attack == "fast":
+        return gradient * (1 + FAST_TARGETS) + threat.queries * FORWARD
     return float(gradient)
 
 

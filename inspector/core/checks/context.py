@@ -30,7 +30,7 @@ from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
 from inspector.core.sweep import ModelSweep
-from inspector.core.threat import GRADIENT_FREE, ThreatModel
+from inspector.core.threat import ENSEMBLES, GRADIENT_FREE, ThreatModel
 
 BASE_COST = 2 * FORWARD + 1  # per example: the logits, one repeat and one input gradient
 TIME_SHARE = 0.2  # of the sweep's time: the optional parts stop here (the limit is 0.25)
@@ -167,7 +167,7 @@ class Context:
         found = self.attack(attack, eps, self.x[rows], self.labels[rows], 1, **kwargs)
         kept = rows[~found]
         square = None
-        if self.threat.attack == "ensemble" and self.last_broken_by is not None:
+        if self.threat.attack in ENSEMBLES and self.last_broken_by is not None:
             square = (sum("square" in str(b).lower() for b in self.last_broken_by), self.n)
         x = self.x[kept]
         return Kept(
@@ -211,6 +211,6 @@ def stronger(threat: ThreatModel) -> list[ThreatModel]:
     """The same gradient attack with twice the steps and one more restart; for the ensemble,
     its two APGD members so (Square's share is the gradient-free check's business)."""
     more = replace(threat, steps=2 * threat.steps, restarts=threat.restarts + 1)
-    if threat.attack == "ensemble":
+    if threat.attack in ENSEMBLES:
         return [replace(more, attack=name) for name in ("apgd-ce", "apgd-t")]
     return [more]
