@@ -24,7 +24,11 @@ from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
 
 EXAMPLES = 100  # 200 in the benchmark; here the suite's time budget decides
 EPS = (0.1, 0.15)  # where the robust models' ensembles differ from PGD (0.05: all equal)
-TOLERANCE = 0.005  # 0.5 points: below one example in 100, so ours must be ≤ the reference
+# One example in 100: AutoAttack itself is not repeatable to one example on these digits.
+# Measured on digits_standard at ε=0.15: torchattacks' seeds 0-3 give 0.05, 0.06, 0.05,
+# 0.06 (digit 192 falls to a lucky random start in half of them, and to none of ours with 2
+# or 3 restarts), so a stricter bound tests the random streams, not the attack's strength.
+TOLERANCE = 0.01 + 1e-9
 
 
 def reference_robust_accuracy(module, x, y, eps: float, seed: int = 0) -> float:
