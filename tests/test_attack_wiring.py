@@ -246,3 +246,17 @@ def test_cli_rejects_bad_queries(three, capsys):
     args = ["evaluate", "--model", three["model"], "--data", three["data"], "--queries", "0"]
     assert main(args) == 2
     assert "query" in capsys.readouterr().err
+
+
+def test_audit_attacks_without_gradients_are_square_under_their_own_name():
+    """A model with no gradient path (ONNX without a conversion): both audit attacks reduce
+    to Square through the forward pass, and the results must still name the one asked for."""
+    from inspector.core.attacks.base import make_attack
+
+    def forward(x):
+        return np.zeros((len(x), 3), np.float32)
+
+    for name in ("ensemble", "fast"):
+        attack = make_attack(name, None, "linf", 10, 1, forward=forward)
+        assert attack.name == name
+        assert [member for member, _ in attack.members] == ["square"]

@@ -90,7 +90,11 @@ def make_attack(
         from inspector.core.attacks.square import Square
 
         square = Square(forward, norm, queries=queries)
-        return square if name == "square" else Ensemble([("square", square)])
+        if name == "square":
+            return square
+        gradient_free = Ensemble([("square", square)])
+        gradient_free.name = name  # "fast" or "ensemble", reduced to Square: say which
+        return gradient_free
     if model is None:
         raise InspectorError(f"{name} needs gradients, which this model cannot give")
     return _gradient_attack(name, model, norm, steps, restarts, queries, forward)
