@@ -9,7 +9,7 @@ from inspector.cli import interrupts
 
 interrupts.install()
 with interrupts.exit_on_interrupt():  # also covers the moments before main()'s own handling
-    from inspector.cli.main import main
+    from inspector.launch import main
 
     code = main()
     if code == interrupts.EXIT_INTERRUPTED:

@@ -177,8 +177,8 @@ def test_cli_prints_no_certified_column_for_a_near_constant_model(tmp_path, caps
     assert "certified" not in header
     assert "flat: no exact certificate: the logits barely move" in out
     # the results file and the PDF report's notes keep the reason; no certified curve
-    from inspector.core.report_data import model_summary
     from inspector.core.results import load_results
+    from inspector.reporting.data import model_summary
 
     reloaded = load_results(saved).models[0]
     assert reloaded.sweep.certified_curve() is None

@@ -15,15 +15,15 @@ from inspector.core.models.base import ModelInfo
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
-from inspector.gui.colors import STATUS_COLORS
 from inspector.gui.detail import ADV_COLOR, CLEAN_COLOR, DetailPanel, top_classes
-from inspector.gui.images import (
+from inspector.render.images import (
     NEGATIVE_RGB,
     POSITIVE_RGB,
     perturbation_image,
     to_pixmap,
     to_qimage,
 )
+from inspector.render.palette import STATUS_COLORS
 
 EPS = (0.0, 0.1, 0.2)
 N, SHAPE = 12, (1, 8, 8)

@@ -19,8 +19,8 @@ from inspector.core.models.base import ModelInfo
 from inspector.core.sweep import ModelSweep
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
-from inspector.gui.colors import METRIC_LABELS, model_color
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
+from inspector.render.palette import METRIC_LABELS, model_color
 
 EPS = (0.0, 0.1, 0.2)
 N = 20

@@ -19,11 +19,11 @@ from gui_support import (  # noqa: F401  (fixtures are used by name)
 )
 
 from inspector.cli.main import build_parser
-from inspector.cli.run_options import gui_options
 from inspector.core.demo import DEMO_THREAT
 from inspector.gui.app import GuiOptions, _open_initial
 from inspector.gui.main_window import MainWindow
 from inspector.gui.run_flags import RunFlags
+from inspector.launch import gui_options
 
 # What `evaluate` takes that is about its outputs or its batch size, not the run's numbers.
 EVALUATE_ONLY = {

@@ -30,15 +30,15 @@ from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.intervals import wilson_interval
 from inspector.core.metrics import broken_at
-from inspector.core.report_data import build_report_data, format_interval, format_rate
-from inspector.core.report_gallery import (
+from inspector.core.results import EvaluationResults, save_results
+from inspector.core.threat import ThreatModel, format_eps
+from inspector.reporting.data import build_report_data, format_interval, format_rate
+from inspector.reporting.gallery import (
     boundary_positions,
     default_eps_index,
     eps_index_for,
     natural_positions,
 )
-from inspector.core.results import EvaluationResults, save_results
-from inspector.core.threat import ThreatModel, format_eps
 
 GRID = (0.0, 0.1, 0.2)
 PER_GALLERY = 8
@@ -190,7 +190,7 @@ def test_report_from_audit_has_adversarial_images_and_saliency(evaluation, tmp_p
         asked.append((model_index, positions.copy()))
         return np.ones((len(positions), 1, 8, 8), dtype=np.float32)
 
-    from inspector.report import render_report
+    from inspector.render.pdf import render_report
 
     data = build_report_data(results, saliency=saliency)
     pages = render_report(data, tmp_path / "saliency.pdf")
@@ -270,7 +270,7 @@ def test_optional_parts_checks_smoothing_and_certificates(tmp_path, qapp):
     }
     m = dataclasses.replace(results.models[0], checks=checks, smoothing=smoothing)
     results = dataclasses.replace(results, models=[m])
-    from inspector.report import render_report
+    from inspector.render.pdf import render_report
 
     out = tmp_path / "linear.pdf"
     pages = render_report(build_report_data(results), out)
@@ -295,7 +295,7 @@ def test_optional_parts_checks_smoothing_and_certificates(tmp_path, qapp):
 
 
 def test_a_failed_render_leaves_the_previous_report(evaluation, tmp_path, qapp, monkeypatch):
-    import inspector.report.render as render
+    import inspector.render.pdf.render as render
 
     results, _, _ = evaluation
     out = tmp_path / "report.pdf"
@@ -314,7 +314,7 @@ def test_a_failed_render_leaves_the_previous_report(evaluation, tmp_path, qapp, 
 def test_report_saliency_uses_the_windows_colours():
     """The report draws |saliency| as the window and the CLI do: same scale, same colour map."""
     from inspector.core.saliency.display import colormap, robust_scale
-    from inspector.report.gallery import saliency_image
+    from inspector.render.pdf.gallery import saliency_image
 
     values = np.linspace(-3.0, 3.0, 64, dtype=np.float32).reshape(8, 8)
     image = saliency_image(values)

@@ -35,7 +35,7 @@ from inspector.core.saliency import (
     resolve_target,
     to_display,
 )
-from inspector.core.saliency import figure as fig
+from inspector.render import saliency_figure as fig
 
 MEAN, STD = (0.2, 0.5, 0.4), (0.25, 0.5, 0.125)
 SHAPE = (3, 4, 4)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from inspector.cli import interrupts
 
@@ -21,13 +21,16 @@ with interrupts.exit_on_interrupt():
     from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
-    from inspector.cli.run_options import add_run_arguments, gui_options, threat_from_args
+    from inspector.cli.run_options import add_run_arguments, threat_from_args
     from inspector.cli.saliency_command import add_saliency_parser
     from inspector.cli.table import summary_table
     from inspector.cli.trust import add_trust_arguments
     from inspector.core.errors import InspectorError
 
 EXIT_USER_ERROR = 2
+
+WindowOpener = Callable[[argparse.Namespace], int]
+"""Opens the window for `gui` (or no command); given by inspector.launch, above both front ends."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,11 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The entry point: run one command; user errors exit 2, Ctrl-C exits 130, one line each."""
+def main(argv: Sequence[str] | None = None, open_window: WindowOpener | None = None) -> int:
+    """Run one command; user errors exit 2, Ctrl-C exits 130, one line each.
+
+    The command line does not import the window: `open_window` (inspector.launch's) does.
+    """
     try:
         interrupts.install()
-        return _run(list(sys.argv[1:] if argv is None else argv))
+        return _run(list(sys.argv[1:] if argv is None else argv), open_window)
     except BaseException as exc:
         if isinstance(exc, SystemExit) or not interrupts.was_interrupted(exc):
             raise
@@ -146,10 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _run(argv: list[str]) -> int:
+def _run(argv: list[str], open_window: WindowOpener | None) -> int:
     debug = "--debug" in argv
     try:
-        return _dispatch(build_parser().parse_args(argv))
+        return _dispatch(build_parser().parse_args(argv), open_window)
     except InspectorError as exc:
         if interrupts.was_interrupted(exc):  # e.g. a loader's message about a Ctrl-C
             raise
@@ -159,7 +165,7 @@ def _run(argv: list[str]) -> int:
         return EXIT_USER_ERROR
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, open_window: WindowOpener | None) -> int:
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         from inspector.cli.desktop import run_desktop_entry
 
@@ -180,11 +186,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from inspector.cli.saliency_command import run_saliency
 
         return run_saliency(args)
-    from inspector.gui.app import GuiOptions, run_gui  # Qt only loads for the window
-
-    if args.command == "gui":
-        return run_gui(GuiOptions(**gui_options(args)))
-    return run_gui(GuiOptions(demo=True))
+    if open_window is None:
+        raise InspectorError("the window opens from the robustness-inspector command")
+    return open_window(args)
 
 
 __all__ = ["ProgressLine", "build_parser", "main", "summary_table", "threat_from_args"]

@@ -38,7 +38,7 @@ def load_source(path: str | Path) -> tuple[EvaluationResults, str]:
     """Results from an audit (with its stored images) or a plain results file, and a line
     naming where they came from."""
     from inspector.core.audit import load_any
-    from inspector.core.report_data import format_date
+    from inspector.reporting.data import format_date
 
     path = Path(path)
     if not path.exists():
@@ -57,8 +57,8 @@ def run_report(args: argparse.Namespace) -> int:
         raise InspectorError(f"{out} is a folder: give a file name such as report.pdf")
     eps = parse_eps(args.eps) if args.eps is not None else None
     results, source = load_source(args.source)
-    from inspector.core.report_data import build_report_data
-    from inspector.report import render_report  # Qt only loads here
+    from inspector.render.pdf import render_report  # Qt only loads here
+    from inspector.reporting.data import build_report_data
 
     data = build_report_data(results, eps=eps, source=source)
     pages = render_report(data, out)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 from fractions import Fraction
-from functools import partial
-from typing import Any
 
 from inspector.core.errors import InspectorError
 from inspector.core.threat import (
@@ -195,28 +193,3 @@ def shapes_threat(args: argparse.Namespace) -> bool:
     return any(getattr(args, n, None) is not None for n in names) or bool(
         getattr(args, "no_certificate", False)
     )
-
-
-def gui_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The `gui` command's flags as GuiOptions fields (Qt is not imported here)."""
-    from inspector.gui.run_flags import RunFlags
-
-    check_limit(args.limit)
-    flags = RunFlags(
-        trust_code=args.trust_code,
-        arch=args.arch,
-        overrides=model_overrides(args),
-        resize=args.resize,
-        limit=args.limit,
-    )
-    return {
-        "models": args.model,
-        "data": args.data,
-        "demo": args.demo,
-        "run": args.run,
-        "screenshot": args.screenshot,
-        "device": args.device,
-        "audit": args.audit,
-        "threat_flags": partial(threat_from_args, args) if shapes_threat(args) else None,
-        "flags": flags,
-    }

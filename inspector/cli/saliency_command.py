@@ -92,7 +92,7 @@ def run_saliency(args: argparse.Namespace) -> int:
     from inspector.cli.saliency_rows import build_figure, model_row
     from inspector.core.data import open_dataset
     from inspector.core.saliency.attribution import MethodUnavailable
-    from inspector.core.saliency.figure import save_png
+    from inspector.render.saliency_figure import save_png
 
     request = _request(args)
     dataset = open_dataset(request.data)

@@ -31,8 +31,8 @@ from inspector.core.saliency.concentration import (
     EDGE_CAVEAT,
     OBJECT_THRESHOLD,
 )
-from inspector.core.saliency.figure import Figure, FigureRow
 from inspector.core.threat import NORM_SYMBOLS, ThreatModel, format_eps
+from inspector.render.saliency_figure import Figure, FigureRow
 
 TARGET_WORDS = {"true": "true label", "clean": "clean prediction", "adversarial": "adv. prediction"}
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 
 from inspector.core.checks import CheckResult
 from inspector.core.results import EvaluationResults
-from inspector.gui.colors import CHECK_COLORS as COLORS
+from inspector.render.palette import CHECK_COLORS as COLORS
 
 MARKS = {"passed": "✓", "warning": "!", "not informative": "○", "skipped": "–"}
 TIP = (

@@ -32,14 +32,14 @@ from inspector.core.sweep import ModelSweep
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
-from inspector.gui.colors import STATUS_COLORS, STATUS_LABELS, model_color
-from inspector.gui.images import format_factor, perturbation_image, to_pixmap
 from inspector.gui.saliency_view import (
     ColorBar,
     SaliencyControls,
     SaliencyRequest,
     SaliencyService,
 )
+from inspector.render.images import format_factor, perturbation_image, to_pixmap
+from inspector.render.palette import STATUS_COLORS, STATUS_LABELS, model_color
 
 TOP_K = 5
 # Sky blue vs vermillion (Okabe–Ito): distinct in hue and lightness for every colour vision.

@@ -297,8 +297,8 @@ class Documents(QObject):
         source = "" if self.path is None else str(self.path)
 
         def write(path: str, results: EvaluationResults) -> int:
-            from inspector.core.report_data import build_report_data
-            from inspector.report import render_report
+            from inspector.render.pdf import render_report
+            from inspector.reporting.data import build_report_data
 
             data = build_report_data(results, eps=eps, source=source, dataset=dataset)
             return render_report(data, path)

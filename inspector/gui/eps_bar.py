@@ -27,7 +27,7 @@ from inspector.core.checks.result import WARNING_MARK
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
-from inspector.gui.colors import CHECK_COLORS, model_color
+from inspector.render.palette import CHECK_COLORS, model_color
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
 

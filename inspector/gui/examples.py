@@ -32,8 +32,8 @@ from inspector.core.checks.result import WARNING_MARK
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
-from inspector.gui.colors import STATUS_COLORS, STATUS_LABELS
-from inspector.gui.images import to_pixmap
+from inspector.render.images import to_pixmap
+from inspector.render.palette import STATUS_COLORS, STATUS_LABELS
 
 COLUMNS = (
     "",

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from inspector.core.checks.result import WARNING_MARK
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
-from inspector.gui.colors import METRIC_LABELS, model_color
+from inspector.render.palette import METRIC_LABELS, model_color
 
 METRICS = ("robust", "clean", "boundary")  # curve keys of the tradeoff plot
 METRIC_STYLES = {  # dash = metric (colour = model)

@@ -21,10 +21,10 @@ from inspector.core.checks import CHECKS, CheckResult
 from inspector.core.checks.inside import judge
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
-from inspector.core.report_data import build_report_data
 from inspector.core.results import results_from_json, results_to_json
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
+from inspector.reporting.data import build_report_data
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),

@@ -121,8 +121,8 @@ def test_results_with_a_field_replaced_raise_only_inspector_errors(genuine_files
     import json
 
     from inspector.core.export import per_example_rows, summary_to_json
-    from inspector.core.report_data import build_report_data
     from inspector.core.view import ResultsView
+    from inspector.reporting.data import build_report_data
 
     files, folder = genuine_files
     original = json.loads(files["json"])

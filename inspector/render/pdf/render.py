@@ -14,8 +14,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from inspector.core.atomic import atomic_open
 from inspector.core.errors import InspectorError
-from inspector.core.report_data import ReportData
-from inspector.report.page import (
+from inspector.render.pdf.page import (
     DPI,
     FOOTER_MM,
     HEADER_TOP_MM,
@@ -29,9 +28,10 @@ from inspector.report.page import (
     mm,
     wrap_words,
 )
-from inspector.report.paginate import Page, paginate
-from inspector.report.qt_app import ensure_gui_app
-from inspector.report.sections import all_sections
+from inspector.render.pdf.paginate import Page, paginate
+from inspector.render.pdf.qt_app import ensure_gui_app
+from inspector.render.pdf.sections import all_sections
+from inspector.reporting.data import ReportData
 
 RIGHT_ALIGN = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPageSize, QPaintDevice, QPainter, QPen
 
-from inspector.gui.colors import MODEL_COLORS
+from inspector.render.palette import MODEL_COLORS
 
 DPI = 300
 PAGE_SIZE = QPageSize.PageSizeId.A4

@@ -5,8 +5,8 @@ Layout runs before any painting, so the total page count ("page i of n") is know
 
 from __future__ import annotations
 
-from inspector.report.blocks import Block
-from inspector.report.page import Context
+from inspector.render.pdf.blocks import Block
+from inspector.render.pdf.page import Context
 
 Page = list[tuple[Block, float]]  # blocks and their top y
 

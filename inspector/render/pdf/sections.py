@@ -9,17 +9,9 @@ from __future__ import annotations
 import html
 
 from inspector.core.checks.result import WARNING_MARK
-from inspector.core.report_data import (
-    Field,
-    ModelSummary,
-    ReportData,
-    format_interval,
-    format_rate,
-)
-from inspector.core.report_gallery import Gallery
 from inspector.core.threat import format_eps
-from inspector.gui.colors import CHECK_COLORS
-from inspector.report.blocks import (
+from inspector.render.palette import CHECK_COLORS
+from inspector.render.pdf.blocks import (
     LEFT,
     Block,
     Column,
@@ -31,7 +23,7 @@ from inspector.report.blocks import (
     Spacer,
     Table,
 )
-from inspector.report.gallery import (
+from inspector.render.pdf.gallery import (
     Cell,
     boundary_caption,
     boundary_panels,
@@ -39,8 +31,16 @@ from inspector.report.gallery import (
     natural_caption,
     rows_of,
 )
-from inspector.report.page import SIZES_PT
-from inspector.report.plots import draw_frontier, draw_tradeoff
+from inspector.render.pdf.page import SIZES_PT
+from inspector.render.pdf.plots import draw_frontier, draw_tradeoff
+from inspector.reporting.data import (
+    Field,
+    ModelSummary,
+    ReportData,
+    format_interval,
+    format_rate,
+)
+from inspector.reporting.gallery import Gallery
 
 STATUS_MARKS = {
     "passed": "✓ passed",

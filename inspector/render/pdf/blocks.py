@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QTextDocument, QTextOption
 
-from inspector.report.page import (
+from inspector.render.pdf.page import (
     ACCENT,
     INK,
     MUTED,
@@ -166,7 +166,7 @@ class Paragraph(Block):
 class FieldList(Block):
     """Label / value rows; values wrap (anywhere, for hashes and paths) within their column."""
 
-    fields: list  # of inspector.core.report_data.Field
+    fields: list  # of inspector.reporting.data.Field
     label_mm: float = 32.0
     after_mm: float = 2.0
     keep_with_next: bool = False

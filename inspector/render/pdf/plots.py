@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 
-from inspector.core.report_data import ModelSummary
 from inspector.core.threat import format_eps
-from inspector.gui.colors import METRIC_LABELS, model_color
-from inspector.report.page import FAINT, INK, MUTED, RULE, Context, draw_text, font, mm, pen
+from inspector.render.palette import METRIC_LABELS, model_color
+from inspector.render.pdf.page import FAINT, INK, MUTED, RULE, Context, draw_text, font, mm, pen
+from inspector.reporting.data import ModelSummary
 
 RATE_TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 RATE_RANGE = (-0.02, 1.04)

@@ -1,6 +1,6 @@
 """Everything an audit report says, as plain data: built from the results alone, Qt-free.
 
-The PDF renderer (inspector/report) only lays this out, so every number in the report is
+The PDF renderer (inspector/render/pdf) only lays this out, so every number in the report is
 checked here against inspector.core.metrics, the one place rates are defined. Accuracies
 come with 95 % Wilson intervals over the evaluated examples; optional parts (checks,
 certified curves, randomized smoothing, saliency) appear when the results carry them.
@@ -16,7 +16,9 @@ from inspector import __version__
 from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
-from inspector.core.report_gallery import (
+from inspector.core.results import EvaluationResults, ModelResult
+from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, format_eps
+from inspector.reporting.gallery import (
     Gallery,
     SaliencyFn,
     build_gallery,
@@ -24,9 +26,7 @@ from inspector.core.report_gallery import (
     needs_dataset,
     open_images,
 )
-from inspector.core.report_text import limitations_paragraphs, method_paragraphs, step_rule
-from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, format_eps
+from inspector.reporting.text import limitations_paragraphs, method_paragraphs, step_rule
 
 TITLE = "Robustness audit report"
 SMOOTHING_LABELS = {"description": "Certificate", "seconds": "Time (s)"}

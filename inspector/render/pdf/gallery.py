@@ -14,12 +14,12 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
-from inspector.core.report_gallery import GalleryExample
 from inspector.core.saliency.display import colormap, robust_scale
 from inspector.core.threat import format_eps
-from inspector.gui.images import format_factor, perturbation_image, to_qimage
-from inspector.report.blocks import Block
-from inspector.report.page import FAINT, INK, MUTED, RULE, Context, draw_text, font, mm, pen
+from inspector.render.images import format_factor, perturbation_image, to_qimage
+from inspector.render.pdf.blocks import Block
+from inspector.render.pdf.page import FAINT, INK, MUTED, RULE, Context, draw_text, font, mm, pen
+from inspector.reporting.gallery import GalleryExample
 
 IMAGE_MM = 17.0  # the smallest an image may be; rows with room enlarge them up to MAX_IMAGE_MM
 MAX_IMAGE_MM = 22.0
