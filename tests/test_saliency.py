@@ -222,7 +222,7 @@ def test_to_display_reduces_channels_and_scales_by_the_99th_percentile() -> None
     np.testing.assert_allclose(absolute.values, np.clip(np.abs(maps).sum(axis=1) / 10, 0, 1))
     assert to_display(np.zeros((1, 1, 2, 2)), signed=False).scale == 1.0
     ends = colormap(np.array([-1.0, 0.0, 1.0]), signed=True)
-    assert ends.tolist() == [[0x00, 0x72, 0xB2], [0xF4, 0xF4, 0xF4], [0xE6, 0x9F, 0x00]]
+    assert ends.tolist() == [[0x4D, 0x92, 0x21], [0xF7, 0xF7, 0xF7], [0xC5, 0x1B, 0x7D]]  # PiYG
 
 
 def test_concentration_on_a_hand_built_mask() -> None:

@@ -7,10 +7,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+DARK_BASE, DARK_WINDOW, DARK_TEXT = "#1E1E1E", "#2D2D2D", "#E6E6E6"
+# Disabled text: plainly dimmer than enabled text (4.5:1 → about 2.6:1 on the window), so a
+# disabled Run button no longer looks pressable; WCAG exempts disabled controls from AA.
+DARK_DISABLED_TEXT = "#7A7A7A"
+DARK_DISABLED_BUTTON = "#262626"
+
 
 def _dark_palette() -> QPalette:
     p = QPalette()
-    base, window, text = QColor(30, 30, 30), QColor(45, 45, 45), QColor(230, 230, 230)
+    base, window, text = QColor(DARK_BASE), QColor(DARK_WINDOW), QColor(DARK_TEXT)
     for role, color in (
         (QPalette.ColorRole.Window, window),
         (QPalette.ColorRole.WindowText, text),
@@ -25,6 +31,17 @@ def _dark_palette() -> QPalette:
         (QPalette.ColorRole.HighlightedText, QColor("white")),
     ):
         p.setColor(role, color)
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.PlaceholderText,
+    ):
+        p.setColor(disabled, role, QColor(DARK_DISABLED_TEXT))
+    p.setColor(disabled, QPalette.ColorRole.Button, QColor(DARK_DISABLED_BUTTON))
+    p.setColor(disabled, QPalette.ColorRole.Base, window)
+    p.setColor(disabled, QPalette.ColorRole.Highlight, QColor("#3A3A3A"))
     return p
 
 

@@ -10,10 +10,13 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 
-# Diverging map for single-channel δ (Okabe–Ito blue for negative, orange for positive):
-# colour-blind safe and unlike any grey digit, so δ is never mistaken for an image.
-NEGATIVE_RGB = np.array([0x00, 0x72, 0xB2], dtype=np.float32) / 255.0
-POSITIVE_RGB = np.array([0xE6, 0x9F, 0x00], dtype=np.float32) / 255.0
+from inspector.core.saliency.display import SIGNED_ANCHORS
+
+# Diverging map for single-channel δ, the ends of the signed saliency map (green for
+# negative, magenta for positive): colour-blind safe, unlike any grey digit and unlike
+# every model colour, so δ is never mistaken for an image or a model.
+NEGATIVE_RGB = SIGNED_ANCHORS[0] / 255.0
+POSITIVE_RGB = SIGNED_ANCHORS[-1] / 255.0
 MID_GREY = 0.5
 
 
@@ -86,8 +89,8 @@ def perturbation_image(delta: np.ndarray) -> tuple[np.ndarray, float]:
 
     Zero is mid grey and the largest |δ| reaches the end of the range, so even a 1/255
     perturbation is visible; the factor N (shown value = 0.5 + N·δ) lets the panel say how
-    much it was amplified. One channel uses a blue (−) / orange (+) diverging map, three
-    channels show 0.5 + N·δ per channel. δ = 0 gives a flat grey image and factor 1.
+    much it was amplified. One channel uses signed saliency's green (−) / magenta (+) map,
+    three channels show 0.5 + N·δ per channel. δ = 0 gives a flat grey image and factor 1.
     """
     arr = np.nan_to_num(np.asarray(delta, dtype=np.float32))
     if arr.ndim == 2:

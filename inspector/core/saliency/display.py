@@ -12,10 +12,11 @@ import numpy as np
 
 SCALE_PERCENTILE = 99.0  # one hot pixel should not wash out the rest of the map
 
-# Signed maps: Okabe–Ito blue (negative) through near-white to orange (positive), the
-# window's colours for δ, colour-blind safe.
+# Signed maps: ColorBrewer's PiYG, green (negative) through near-white to magenta
+# (positive), colour-blind safe; neither end is a model colour (render/palette.py), so
+# "raises the logit" never reads as a model. The window's δ uses the same two ends.
 SIGNED_ANCHORS = np.array(
-    [[0x00, 0x72, 0xB2], [0xF4, 0xF4, 0xF4], [0xE6, 0x9F, 0x00]], dtype=np.float32
+    [[0x4D, 0x92, 0x21], [0xF7, 0xF7, 0xF7], [0xC5, 0x1B, 0x7D]], dtype=np.float32
 )
 # Absolute maps: matplotlib's "inferno" (perceptually uniform, colour-blind safe),
 # sampled at nine points and interpolated linearly.
