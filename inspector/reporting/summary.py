@@ -18,6 +18,10 @@ NO_CHECKS = (
     "gradients or a too weak attack, so every robust accuracy may be too optimistic."
 )
 NO_WARNINGS = "No sanity check warns."
+PARTIAL = (
+    "The evaluation was stopped early: some models lack results for the larger ε values "
+    "(marked partial in section 2)."
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Summary:
     headlines: list[Headline]
     warnings: list[Warning]
     checks_ran: bool
+    partial: bool = False
 
     @property
     def checks_note(self) -> str | None:
@@ -91,4 +96,5 @@ def build_summary(data: ReportData) -> Summary:
         headlines=[headline(m, eps) for m in data.models],
         warnings=warnings,
         checks_ran=any(m.checks for m in data.models),
+        partial=data.partial or any(m.partial for m in data.models),
     )

@@ -197,7 +197,8 @@ def figures_section(data: ReportData) -> list[Block]:
         Paragraph(
             "<b>Figure 1.</b> Accuracy under attack over ε, under the threat model in the page "
             "header. Colour = model, line style = metric; robust accuracy is an upper bound "
-            "(attack-based). The dashed vertical line marks the ε of the gallery and Figure 2.",
+            "(attack-based). The dashed vertical line marks the report's ε (that of the "
+            "summary, Figure 2 and the galleries).",
             kind="small",
             after_mm=5,
         ),

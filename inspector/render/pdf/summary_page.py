@@ -24,7 +24,7 @@ from inspector.render.pdf.columns import SideBySide
 from inspector.render.pdf.page import SIZES_PT
 from inspector.render.pdf.plots import draw_tradeoff
 from inspector.reporting.data import ReportData, format_interval, format_rate
-from inspector.reporting.summary import Headline, Summary
+from inspector.reporting.summary import PARTIAL, Headline, Summary
 from inspector.reporting.verdict import (
     FRAGILE_BELOW,
     NO_ROBUSTNESS_BELOW,
@@ -124,6 +124,8 @@ def _warnings(summary: Summary) -> list[Block]:
     count = len(summary.warnings)
     title = f"{WARNING_MARK} Warnings ({count})" if count else "Warnings"
     blocks: list[Block] = [Heading(title, 3)]
+    if summary.partial:
+        blocks.append(Paragraph.plain(f"{WARNING_MARK} {PARTIAL}", kind="small", after_mm=1.0))
     if summary.checks_note:
         return [*blocks, Paragraph.plain(summary.checks_note, kind="small")]
     for w in summary.warnings:
