@@ -157,3 +157,22 @@ def test_galleries_say_why_they_have_no_saliency(report):
     galleries = [t for t in galleries if "7Examples:" in t]  # not the contents
     assert len(galleries) == 2
     assert all("Nosaliencymaps:auditsstorepredictions" in t for t in galleries)
+
+
+def test_summary_without_checks_or_finished_run_says_so(results, tmp_path, qapp):
+    from inspector.render.pdf import render_report
+    from inspector.reporting.summary import NO_CHECKS, PARTIAL, build_summary
+
+    bare = [dataclasses.replace(m, checks=[]) for m in results.models]
+    stopped = dataclasses.replace(results, models=bare, incomplete=True)
+    data = build_report_data(stopped, eps=0.1)
+    summary = build_summary(data)
+    assert summary.partial and summary.warnings == [] and summary.checks_note == NO_CHECKS
+    assert [h.verdict.level for h in summary.headlines] == [
+        verdict(m.sweep.clean_accuracy, m.sweep.curve()[1].robust_accuracy, 0.1, 10).level
+        for m in results.models
+    ]
+    out = tmp_path / "stopped.pdf"
+    render_report(data, out)
+    first = squash(PdfReader(out).pages[0].extract_text())
+    assert squash(NO_CHECKS) in first and squash(PARTIAL) in first and "⚠" in first
