@@ -42,7 +42,9 @@ from inspector.reporting.gallery import (
 
 GRID = (0.0, 0.1, 0.2)
 PER_GALLERY = 8
-FIXED_PAGES = 4  # title, results, figures, method and limitations; then a gallery per model
+FIXED_PAGES = 5  # summary, contents and identity, results and checks, figures, method and
+# limitations; then a gallery per model
+FIGURES_PAGE = 3  # the index of the figures' page
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +157,8 @@ def test_headless_report_from_results_file(evaluation, headless_pdf):
     assert results.threat.eps[k] == 0.1  # the grid ε nearest the middle with boundary errors
     reader = PdfReader(headless_pdf)
     assert all(images_on(reader.pages[i]) == 0 for i in range(FIXED_PAGES))  # vector plots
-    figures = texts[2]
-    assert "2Figures" in figures and "ε(pixelunits,[0,1]images)" in figures
+    figures = texts[FIGURES_PAGE]
+    assert "4Figures" in figures and "ε(pixelunits,[0,1]images)" in figures
     assert "robustaccuracy(upperbound)" in figures and "cleanaccuracy" in figures
     assert all(m.info.name in figures for m in results.models)  # legends, as text
     galleries = reader.pages[FIXED_PAGES:]
@@ -284,12 +286,12 @@ def test_optional_parts_checks_smoothing_and_certificates(tmp_path, qapp):
         row = format_eps(eps) + format_rate(rate.robust_accuracy)
         assert row in everything and format_rate(accuracy) in everything
     assert "certifiedaccuracy(≥)" in everything
-    assert "certifiedaccuracy(lowerbound)" in texts[2]  # the figure's legend
+    assert "certifiedaccuracy(lowerbound)" in texts[FIGURES_PAGE]  # the figure's legend
     assert "✓passeddeterministic:Repeatedforwardpassesagree." in everything
     assert "!warninggradient-freeattack:Squarebroke3examplesPGDleft." in everything
     assert "○notinformativemorestepsandrestarts:Nothingtotest.(0.50s)" in everything
     # the warning is marked where the robust accuracy is read: summary, model heading
-    assert texts[0].count("⚠") + texts[1].count("⚠") >= 2 and "asanitycheckwarns" in everything
+    assert texts[0].count("⚠") + texts[2].count("⚠") >= 2 and "asanitycheckwarns" in everything
     assert "L2radiuscertifiedaccuracy00.9000.250.550" in everything
     assert "Smoothedaccuracy0.900" in everything
 

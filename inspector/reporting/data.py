@@ -17,7 +17,7 @@ from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, format_eps
+from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, ThreatModel, format_eps
 from inspector.reporting.gallery import (
     Gallery,
     SaliencyFn,
@@ -33,6 +33,10 @@ SMOOTHING_LABELS = {"description": "Certificate", "seconds": "Time (s)"}
 ADVERSARIAL_IN_AUDITS = (
     "Adversarial images are stored in audits only (.riaudit); this report was made from a "
     "results file, so the galleries show clean images and predictions."
+)
+SALIENCY_NOT_STORED = (
+    "No saliency maps: audits store predictions and adversarial images, not saliency (the "
+    "window computes it per example from the model)."
 )
 
 
@@ -104,6 +108,7 @@ class ModelSummary:
     checks: list[Check] = field(default_factory=list)
     smoothing: Smoothing | None = None
     notes: list[str] = field(default_factory=list)  # attack notes, which attack broke what
+    classes: int = 0  # the model's class count (0: unknown), for the verdict's chance level
 
     @property
     def warned(self) -> bool:
@@ -124,6 +129,7 @@ class ReportData:
     subtitle: str
     threat_line: str  # the threat model's one-line description: on every page
     threat_fields: list[Field]
+    threat_brief: list[Field]  # the executive summary's threat model: norm, ε, attack, ...
     report_date: str
     evaluation_date: str
     tool_version: str
@@ -139,6 +145,11 @@ class ReportData:
     limitations: list[str]
     has_saliency: bool = False
     partial: bool = False
+
+    @property
+    def saliency_note(self) -> str | None:
+        """Why the galleries have no saliency column (None when they have one)."""
+        return None if self.has_saliency else SALIENCY_NOT_STORED
 
 
 def _identity(m: ModelResult) -> list[Field]:
@@ -273,6 +284,7 @@ def model_summary(index: int, m: ModelResult, attack: str = "") -> ModelSummary:
         checks=_checks(m),
         smoothing=_smoothing(m),
         notes=_notes(m, attack),
+        classes=len(m.info.class_names),
     )
 
 
@@ -285,6 +297,31 @@ def _threat_fields(results: EvaluationResults) -> list[Field]:
         Field("Step size", step_rule(t)),
         Field("Seed", str(t.seed)),
         Field("Examples", "?" if t.num_examples is None else str(t.num_examples)),
+    ]
+
+
+def _budget(t: ThreatModel) -> tuple[str, str]:
+    """Steps and restarts as the summary prints them (an attack without either: '–')."""
+    if t.attack == "fgsm":
+        return "1 (one step of length ε)", "–"
+    if t.attack == "square":
+        return f"{t.queries} queries", "–"
+    return str(t.steps), str(t.restarts)
+
+
+def _threat_brief(results: EvaluationResults, eps: float) -> list[Field]:
+    """Every part of the threat model an auditor must quote beside a robust accuracy."""
+    t = results.threat
+    steps, restarts = _budget(t)
+    grid = f"{format_eps(t.eps[0])} to {format_eps(t.eps[-1])}, {len(t.eps)} values"
+    return [
+        Field("Norm", NORM_SYMBOLS.get(t.norm, t.norm)),
+        Field("ε", f"{format_eps(eps)} here (grid {grid})"),
+        Field("Attack", t.attack_label()),
+        Field("Steps", steps),
+        Field("Restarts", restarts),
+        Field("Examples", "?" if t.num_examples is None else str(t.num_examples)),
+        Field("Seed", str(t.seed)),
     ]
 
 
@@ -349,6 +386,7 @@ def build_report_data(
         subtitle=f"{names} on {results.dataset.spec}",
         threat_line=results.threat.describe(),
         threat_fields=_threat_fields(results),
+        threat_brief=_threat_brief(results, results.threat.eps[k]),
         report_date=format_date((now or datetime.now(timezone.utc)).isoformat()),
         evaluation_date=format_date(results.created),
         tool_version=__version__,

@@ -80,6 +80,7 @@ class Heading(Block):
 
     text: str
     level: int = 2
+    in_contents: bool = True  # a level-2 heading is an entry of the table of contents
     keep_with_next = True
 
     def _font(self) -> QFont:

@@ -2,8 +2,8 @@
 
 Tradeoff: clean accuracy, robust accuracy (an upper bound) and boundary-error rate over ε;
 colour = model (Okabe–Ito, as in the window), dash = metric, and the certified accuracy (a
-lower bound) dash-dotted where exact. Frontier: clean against robust accuracy at the
-gallery ε, one point per model, with each model's path over the whole grid drawn faintly.
+lower bound) dash-dotted where exact. The axes, legends and markers here are shared with
+the frontier (frontier.py).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _eps_ticks(ctx: Context, grid: tuple[float, ...], axes: Axes) -> list[float]
     return shown
 
 
-def _frame(ctx: Context, painter: QPainter, axes: Axes, xticks, yticks, xlabel, ylabel) -> None:
+def frame(ctx: Context, painter: QPainter, axes: Axes, xticks, yticks, xlabel, ylabel) -> None:
     """Grid lines, axes, tick labels and axis titles."""
     r, axis_font = axes.rect, font("axis")
     line_h = ctx.metrics(axis_font).height()
@@ -111,19 +111,21 @@ def _frame(ctx: Context, painter: QPainter, axes: Axes, xticks, yticks, xlabel, 
 LegendItem = tuple[Callable[[QPainter, QPointF], None], str]
 
 
-def _line_sample(color: QColor, metric: str, marker: bool) -> Callable[[QPainter, QPointF], None]:
+def _line_sample(
+    color: QColor, metric: str, with_marker: bool
+) -> Callable[[QPainter, QPointF], None]:
     width, style = METRIC_PENS[metric]
 
     def draw(painter: QPainter, at: QPointF) -> None:
         painter.setPen(pen(color, width, style))
         painter.drawLine(at, QPointF(at.x() + mm(8), at.y()))
-        if marker:
-            _marker(painter, QPointF(at.x() + mm(4), at.y()), color)
+        if with_marker:
+            marker(painter, QPointF(at.x() + mm(4), at.y()), color)
 
     return draw
 
 
-def _marker(painter: QPainter, at: QPointF, color: QColor, radius_mm: float = MARKER_MM) -> None:
+def marker(painter: QPainter, at: QPointF, color: QColor, radius_mm: float = MARKER_MM) -> None:
     painter.setPen(pen(QColor("white"), 0.15))
     painter.setBrush(color)
     painter.drawEllipse(at, mm(radius_mm), mm(radius_mm))
@@ -156,7 +158,7 @@ def legend_height(ctx: Context, rows: list[list[LegendItem]]) -> float:
     return len(rows) * (ctx.metrics(font("axis")).height() + mm(1.2))
 
 
-def _legend(ctx: Context, painter: QPainter, rect: QRectF, rows: list[list[LegendItem]]) -> None:
+def legend(ctx: Context, painter: QPainter, rect: QRectF, rows: list[list[LegendItem]]) -> None:
     """Rows of samples and labels, each row centred under the plot."""
     f = font("axis")
     line_h = ctx.metrics(f).height()
@@ -171,7 +173,7 @@ def _legend(ctx: Context, painter: QPainter, rect: QRectF, rows: list[list[Legen
         y += line_h + mm(1.2)
 
 
-def _polyline(points: list[QPointF]) -> QPainterPath:
+def polyline(points: list[QPointF]) -> QPainterPath:
     path = QPainterPath()
     for i, p in enumerate(points):
         if i == 0:
@@ -203,18 +205,20 @@ def tradeoff_legend(models: list[ModelSummary]) -> list[list[LegendItem]]:
 def draw_tradeoff(
     ctx: Context, painter: QPainter, rect: QRectF, models: list[ModelSummary], grid, marked: float
 ) -> None:
-    """Every model's curves over the computed ε grid, a marker at the gallery ε."""
-    legend = legend_rows(ctx, tradeoff_legend(models), rect.width())
+    """Every model's curves over the computed ε grid, a marker at the report's ε (its label
+    above the frame, where no curve runs)."""
+    rows = legend_rows(ctx, tradeoff_legend(models), rect.width())
     line_h = ctx.metrics(font("axis")).height()
+    top = mm(2) + ctx.metrics(font("caption")).height()
     plot = QRectF(
         rect.left() + mm(17),
-        rect.top() + mm(2),
+        rect.top() + top,
         rect.width() - mm(21),
-        rect.height() - mm(4) - 2 * line_h - mm(3) - legend_height(ctx, legend),
+        rect.height() - top - mm(2) - 2 * line_h - mm(3) - legend_height(ctx, rows),
     )
     axes = _eps_axes(plot, grid)
     xticks = [(e, format_eps(e) if e in _eps_ticks(ctx, grid, axes) else "") for e in grid]
-    _frame(ctx, painter, axes, xticks, RATE_TICKS, "ε (pixel units, [0, 1] images)", "rate")
+    frame(ctx, painter, axes, xticks, RATE_TICKS, "ε (pixel units, [0, 1] images)", "rate")
     _marker_line(ctx, painter, axes, marked)
     painter.save()
     painter.setClipRect(plot.adjusted(-mm(1.5), -mm(1.5), mm(1.5), mm(1.5)))
@@ -222,7 +226,7 @@ def draw_tradeoff(
         _model_curves(painter, axes, m, grid)
     painter.restore()
     legend_top = plot.bottom() + mm(3) + 2 * line_h + mm(1.5)
-    _legend(ctx, painter, QRectF(rect.left(), legend_top, rect.width(), 0), legend)
+    legend(ctx, painter, QRectF(rect.left(), legend_top, rect.width(), 0), rows)
 
 
 def _marker_line(ctx: Context, painter: QPainter, axes: Axes, eps: float) -> None:
@@ -230,11 +234,10 @@ def _marker_line(ctx: Context, painter: QPainter, axes: Axes, eps: float) -> Non
     painter.setPen(pen(MUTED, 0.25, Qt.PenStyle.DashLine))
     painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
     f = font("caption")
-    label = f"gallery ε = {format_eps(eps)}"
+    label = f"report ε = {format_eps(eps)}"
     w = ctx.metrics(f).horizontalAdvance(label) + mm(2)
-    left = x + mm(0.6) if x + w < r.right() else x - w - mm(0.6)
-    box = QRectF(left, r.top() + mm(0.5), w, ctx.metrics(f).height())
-    painter.fillRect(box, QColor("white"))
+    h = ctx.metrics(f).height()
+    box = QRectF(x - w / 2, r.top() - h - mm(0.3), w, h)
     draw_text(painter, box, label, f, MUTED, CENTER)
 
 
@@ -254,66 +257,6 @@ def _model_curves(painter: QPainter, axes: Axes, m: ModelSummary, grid) -> None:
             continue
         width, style = METRIC_PENS[metric]
         painter.setPen(pen(color, width, style))
-        painter.drawPath(_polyline([axes.point(x, y) for x, y in points]))
+        painter.drawPath(polyline([axes.point(x, y) for x, y in points]))
     for x, y in series["robust"]:
-        _marker(painter, axes.point(x, y), color)
-
-
-def frontier_legend(models: list[ModelSummary]) -> list[list[LegendItem]]:
-    def dot(color: QColor):
-        return lambda painter, at: _marker(painter, QPointF(at.x() + mm(4), at.y()), color, 1.1)
-
-    return [[(dot(QColor(model_color(m.index))), m.name) for m in models]]
-
-
-def draw_frontier(
-    ctx: Context, painter: QPainter, rect: QRectF, models: list[ModelSummary], eps: float
-) -> None:
-    """Clean (up) against robust accuracy (right) at ε; faint paths over the grid."""
-    legend = legend_rows(ctx, frontier_legend(models), rect.width())
-    line_h = ctx.metrics(font("axis")).height()
-    side = min(
-        rect.width() - mm(21),
-        rect.height() - mm(4) - 2 * line_h - mm(3) - legend_height(ctx, legend),
-    )
-    plot = QRectF(rect.center().x() - side / 2 + mm(8), rect.top() + mm(2), side, side)
-    axes = Axes(plot, RATE_RANGE, RATE_RANGE)
-    ticks = [(v, f"{v:g}") for v in RATE_TICKS]
-    xlabel = f"robust accuracy at ε = {format_eps(eps)} (upper bound)"
-    _frame(ctx, painter, axes, ticks, RATE_TICKS, xlabel, "clean accuracy")
-    painter.setPen(pen(RULE, 0.3, Qt.PenStyle.DashLine))
-    painter.drawLine(axes.point(0, 0), axes.point(1, 1))
-    _diagonal_label(ctx, painter, axes)
-    for m in models:
-        _frontier_model(painter, axes, m, eps)
-    top = plot.bottom() + mm(3) + 2 * line_h + mm(1.5)
-    _legend(ctx, painter, QRectF(rect.left(), top, rect.width(), 0), legend)
-
-
-def _diagonal_label(ctx: Context, painter: QPainter, axes: Axes) -> None:
-    """Names the diagonal, on a white ground so grid lines do not run through the words."""
-    f = font("caption")
-    text = "robust = clean (no boundary errors)"
-    fm = ctx.metrics(f)
-    box = QRectF(0, -fm.height() - mm(0.8), fm.horizontalAdvance(text) + mm(1.2), fm.height())
-    painter.save()
-    painter.translate(axes.point(0.12, 0.12))
-    painter.rotate(-45)
-    painter.fillRect(box, QColor("white"))
-    draw_text(painter, box, text, f, MUTED, CENTER)
-    painter.restore()
-
-
-def _frontier_model(painter: QPainter, axes: Axes, m: ModelSummary, eps: float) -> None:
-    color = QColor(model_color(m.index))
-    faint = QColor(color)
-    faint.setAlpha(110)
-    path = [axes.point(r.robust_accuracy, m.clean_accuracy) for r in m.rows]
-    painter.setPen(pen(faint, 0.3))
-    painter.drawPath(_polyline(path))
-    painter.setPen(pen(faint, 0.25))
-    for p in path:
-        painter.drawEllipse(p, mm(0.45), mm(0.45))
-    row = m.row_at(eps)
-    if row is not None:
-        _marker(painter, axes.point(row.robust_accuracy, m.clean_accuracy), color, 1.1)
+        marker(painter, axes.point(x, y), color)

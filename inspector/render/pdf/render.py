@@ -1,6 +1,7 @@
 """Render ReportData to a PDF: A4, 300 dpi, selectable text, vector plots, lossless images.
 
-Layout runs first (so every footer can say "page i of n"), then each page is painted with
+Layout runs first (so every footer can say "page i of n" and the contents can give each
+section's page), then each page is painted with
 the threat model's one-line description in its header. The PDF is built in memory and
 written atomically: a failure leaves any previous file untouched.
 """
@@ -14,6 +15,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from inspector.core.atomic import atomic_open
 from inspector.core.errors import InspectorError
+from inspector.render.pdf.contents import fill_contents
 from inspector.render.pdf.page import (
     DPI,
     FOOTER_MM,
@@ -106,6 +108,7 @@ def render_pdf_bytes(data: ReportData) -> tuple[bytes, int]:
     ctx = Context(writer)
     ctx.header_height = len(_header_lines(ctx, data)) * ctx.metrics(font("header")).height()
     pages = paginate(all_sections(data, ctx.width), ctx)
+    fill_contents(pages)  # page numbers are known only now; heights do not depend on them
     _paint(writer, ctx, pages, data)  # QPainter.end() writes the PDF's trailer
     buffer.close()
     return bytes(array.data()), len(pages)
