@@ -14,14 +14,12 @@ from types import MappingProxyType
 from typing import Any
 
 from inspector.core.attacks.registry import (
-    APGD_T_TARGETS,
     ATTACK_SPECS,
     DEFAULT_QUERIES,
-    FAST_TARGETS,
     NAMES,
     spec,
 )
-from inspector.core.attacks.step_size import DEFAULT_STEP_FACTOR, pgd_step_size
+from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.errors import InspectorError
 
 NORMS = ("linf", "l2")
@@ -122,34 +120,7 @@ class ThreatModel:
 
     def attack_label(self) -> str:
         """The attack and its whole budget (steps, restarts, queries, step size rule)."""
-        if self.attack == "fgsm":
-            return "FGSM"
-        if self.attack != "pgd":
-            return self._strong_attack_label()
-        step = (
-            f"step {self.step_size:.4g}"
-            if self.step_size is not None
-            else f"step {DEFAULT_STEP_FACTOR:g}·ε/{self.steps}"
-        )
-        restarts = f"{self.restarts} restart" + ("s" if self.restarts != 1 else "")
-        return f"PGD-{self.steps} ({step}, {restarts})"
-
-    def _strong_attack_label(self) -> str:
-        restarts = f"{self.restarts} restart" + ("s" if self.restarts != 1 else "")
-        apgd_ce = f"APGD-CE {self.steps} steps, {restarts}"
-        targets = f"top-{APGD_T_TARGETS} targets × {self.steps} steps, {restarts} each"
-        apgd_t = f"APGD-T {targets}"
-        square = f"Square {self.queries} queries"
-        labels = {
-            "apgd-ce": f"APGD-CE ({self.steps} steps, {restarts})",
-            "apgd-t": f"APGD-T ({targets})",
-            "square": f"Square ({self.queries} queries)",
-            "fmn": f"FMN ({self.steps} steps, minimum norm)",
-            "ensemble": f"ensemble ({apgd_ce}; {apgd_t}; {square})",
-            "fast": f"fast audit ({apgd_ce}; APGD-T MALT-ranked top-{FAST_TARGETS} targets × "
-            f"{self.steps} steps, {restarts} each; {square})",
-        }
-        return labels[self.attack]
+        return spec(self.attack).budget_label(self)
 
     def describe(self) -> str:
         """One line that goes with every printed or saved figure."""

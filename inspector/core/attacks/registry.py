@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from inspector.core.attacks import labels
 from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.errors import InspectorError
 
@@ -38,6 +40,7 @@ class AttackSpec:
     description: str  # one line for --help
     prose: str  # the report's method sentence: what the attack is, with its paper
     build: Builder
+    budget_label: Callable[[ThreatModel], str]  # the attack and its budget, on one line
     steps: int = 100  # default iterations when named without --steps
     restarts: int = 1  # default restarts when named without --restarts
     queries: int | None = None  # default Square queries, where it spends any
@@ -148,6 +151,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "one gradient-sign step of length ε, for teaching",
         "the fast gradient sign method (FGSM, Goodfellow et al. 2015): one step of length ε",
         _fgsm,
+        labels.fgsm,
         steps=1,
         takes_steps=False,
         budget_note="FGSM is a single step of size ε: steps and restarts do not apply",
@@ -159,6 +163,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "projected gradient descent, step 2.5·ε/steps (fast, for teaching)",
         "projected gradient descent (PGD, Madry et al. 2018) on the cross-entropy loss",
         _pgd,
+        labels.pgd,
         steps=10,
         fixed_step=True,
     ),
@@ -169,6 +174,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "Auto-PGD on the cross-entropy, choosing its own step size",
         "Auto-PGD on the cross-entropy loss (APGD-CE, Croce & Hein 2020)",
         _apgd_ce,
+        labels.apgd_ce,
         self_tuning=True,
     ),
     AttackSpec(
@@ -179,6 +185,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "targeted Auto-PGD (APGD-T, Croce & Hein 2020), against the most likely other "
         "classes in turn",
         _apgd_t,
+        partial(labels.apgd_t, targets=APGD_T_TARGETS),
         targets=APGD_T_TARGETS,
         self_tuning=True,
     ),
@@ -190,6 +197,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "the Square attack (Andriushchenko et al. 2020), a gradient-free random search "
         "that needs forward passes only",
         _square,
+        labels.square,
         queries=DEFAULT_QUERIES,
         gradient_free=True,
         takes_steps=False,
@@ -203,6 +211,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "the fast minimum-norm attack (FMN, Pintor et al. 2021), which searches for the "
         "smallest flipping perturbation of each example",
         _fmn,
+        labels.fmn,
         minimum_norm=True,
     ),
     AttackSpec(
@@ -214,6 +223,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "APGD-CE, then APGD-T, then Square, each on the points still robust, keeping the "
         "point-wise worst case",
         _ensemble,
+        partial(labels.ensemble, targets=APGD_T_TARGETS),
         # Each APGD member runs twice: with one run it missed an example torchattacks'
         # AutoAttack found (digits_standard, ε = 0.15, 100 digits); with two it matched it
         # everywhere tested.
@@ -234,6 +244,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         "nearest, then Square, each on the points still robust, keeping the point-wise "
         "worst case",
         _ensemble,
+        partial(labels.fast, targets=FAST_TARGETS),
         queries=DEFAULT_QUERIES,
         members=(("apgd-ce", _apgd_ce), ("apgd-t", _malt_apgd_t), ("square", _square)),
         targets=FAST_TARGETS,
