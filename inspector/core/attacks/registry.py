@@ -304,7 +304,7 @@ def make_attack(
     queries: int = DEFAULT_QUERIES,
     forward: Forward | None = None,
 ) -> Attack:
-    """`build_attack` for a name and a budget given one by one (tests, benchmarks)."""
+    """`build_attack` for a name and a budget given one by one (the sweep, tests, benchmarks)."""
     from inspector.core.threat import ThreatModel
 
     spec(name)  # the registry's message for an unknown name, before any other check
