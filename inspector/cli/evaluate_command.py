@@ -11,6 +11,7 @@ from inspector.cli.progress import ProgressLine
 from inspector.cli.run_options import check_limit, model_overrides, threat_from_args
 from inspector.cli.table import summary_table
 from inspector.cli.trust import smoothing_from_args, trust_lines
+from inspector.core.attacks.registry import spec
 from inspector.core.audit import Audit, save_audit
 from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
 from inspector.core.errors import InspectorError
@@ -19,14 +20,14 @@ from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults, save_results
 from inspector.core.shards import parse_shard
 from inspector.core.sweep import BatchChosen, Progress
-from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
+from inspector.core.threat import ThreatModel
 
 # The default for audits (no --demo): the attack ensemble at its papers' budget.
 AUDIT_THREAT = ThreatModel(
     eps=(0.0, 2 / 255, 4 / 255, 8 / 255),
     attack="ensemble",
-    steps=DEFAULT_STEPS["ensemble"],
-    restarts=DEFAULT_RESTARTS["ensemble"],
+    steps=spec("ensemble").steps,
+    restarts=spec("ensemble").restarts,
 )
 
 

@@ -11,11 +11,13 @@ import argparse
 import sys
 from dataclasses import dataclass
 
+from inspector.core.attacks.registry import ATTACK_SPECS, spec
 from inspector.core.errors import InspectorError
-from inspector.core.threat import ATTACKS, NORMS
+from inspector.core.threat import NORMS
 
 METHOD_CHOICES = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
-SALIENCY_ATTACKS = tuple(a for a in ATTACKS if a != "fmn")  # fmn gives radii, not one ε's point
+# FMN gives radii, not one ε's point: every other attack can draw the map at its point.
+SALIENCY_ATTACKS = tuple(s.name for s in ATTACK_SPECS if not s.minimum_norm)
 DEMO_EPS = 0.1  # --demo without --eps: the demo's headline ε
 
 
@@ -138,17 +140,18 @@ def _load(args: argparse.Namespace, path: str, dataset):
 
 def _threat(args: argparse.Namespace, eps: float | None):
     """The attack as a one-ε threat model (None without --eps or at ε = 0)."""
-    from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
+    from inspector.core.threat import ThreatModel
 
     if not eps:
         return None
-    steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.attack]
+    defaults = spec(args.attack)
+    steps = args.steps if args.steps is not None else defaults.steps
     return ThreatModel(
         norm=args.norm,
         eps=(eps,),
         attack=args.attack,
         steps=steps,
-        restarts=DEFAULT_RESTARTS.get(args.attack, 1) if args.restarts is None else args.restarts,
+        restarts=defaults.restarts if args.restarts is None else args.restarts,
         seed=args.seed,
         num_examples=1,
     )

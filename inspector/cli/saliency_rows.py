@@ -49,7 +49,7 @@ def _probs(model: LoadedModel, x: np.ndarray) -> np.ndarray:
 
 def attack_one(model: LoadedModel, x: np.ndarray, y: np.ndarray, threat: ThreatModel):
     """The attack's point for this example at the threat model's single ε (CPU numpy)."""
-    from inspector.core.attacks.base import make_attack
+    from inspector.core.attacks.registry import make_attack, step_options
 
     device = torch.device(model.info.device)
     eps = threat.eps[0]
@@ -63,7 +63,7 @@ def attack_one(model: LoadedModel, x: np.ndarray, y: np.ndarray, threat: ThreatM
     )
     generator = torch.Generator(device=device)
     generator.manual_seed(threat.seed)
-    kwargs = {"step_size": threat.step_for(eps)} if threat.attack == "pgd" else {}
+    kwargs = step_options(threat, eps)
     outcome = attack.perturb(
         torch.from_numpy(x).to(device),
         torch.from_numpy(y).to(device),

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from inspector.core.attacks.base import CancelCheck, Cancelled, make_attack
+from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.attacks.base import module_forward as _module_forward
+from inspector.core.attacks.registry import make_attack, step_options
 from inspector.core.attacks.streams import Streams
 from inspector.core.certificate import NOT_AFFINE_ON_DATA, Certificate, affine_certificate
 from inspector.core.data.base import ImageDataset
@@ -362,7 +363,7 @@ class _AdversarialPass:
             r.broken_by[positions[i]] = names[i] or self.threat.attack
 
     def _step_kwargs(self, eps: float) -> dict:
-        return {"step_size": self.threat.step_for(eps)} if self.threat.attack == "pgd" else {}
+        return step_options(self.threat, eps)
 
 
 def sweep_model(

@@ -26,31 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.attacks.registry import ATTACK_SPECS, NAMES, spec
 from inspector.core.data.base import DatasetInfo
 from inspector.core.models.base import LoadedModel
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import Progress
-from inspector.core.threat import (
-    ATTACKS,
-    DEFAULT_RESTARTS,
-    DEFAULT_STEPS,
-    NORMS,
-    ThreatModel,
-    format_eps,
-)
+from inspector.core.threat import NORMS, ThreatModel, format_eps
 from inspector.gui.checks_panel import ChecksPanel
 
 NORM_LABELS = {"linf": "L∞", "l2": "L2"}
-ATTACK_LABELS = {
-    "fgsm": "FGSM (one step, fast)",
-    "pgd": "PGD",
-    "apgd-ce": "APGD-CE",
-    "apgd-t": "APGD-T (targeted DLR)",
-    "square": "Square (gradient-free)",
-    "fmn": "FMN (minimum norm)",
-    "ensemble": "Ensemble (APGD-CE, APGD-T, Square)",
-    "fast": "Fast audit (APGD-CE, MALT-ranked APGD-T, Square)",
-}
 # QProgressBar.setValue repaints synchronously, and with it everything else waiting to be
 # painted: at one call per batch of examples that stalled the window. 10 updates a second.
 PROGRESS_INTERVAL = 0.1
@@ -135,9 +119,9 @@ class SetupPanel(QWidget):
         for n in NORMS:
             self.norm.addItem(NORM_LABELS[n], n)
         self.attack = QComboBox(objectName="attackCombo")
-        for a in ATTACKS:
-            self.attack.addItem(ATTACK_LABELS.get(a, a), a)
-        self.attack.setCurrentIndex(ATTACKS.index("pgd"))
+        for s in ATTACK_SPECS:
+            self.attack.addItem(s.entry, s.name)
+        self.attack.setCurrentIndex(NAMES.index("pgd"))
         self.eps_max = QDoubleSpinBox(objectName="epsMax", decimals=4, minimum=0.0001)
         self.eps_max.setRange(0.0001, 10.0)
         self.eps_max.setSingleStep(1 / 255)
@@ -204,7 +188,7 @@ class SetupPanel(QWidget):
 
     def _set_controls(self, threat: ThreatModel) -> None:
         self.norm.setCurrentIndex(NORMS.index(threat.norm))
-        self.attack.setCurrentIndex(ATTACKS.index(threat.attack))
+        self.attack.setCurrentIndex(NAMES.index(threat.attack))
         self.eps_max.setValue(max(threat.eps))
         self.grid.setValue(len(threat.eps))
         self.steps.setValue(threat.steps)
@@ -263,9 +247,9 @@ class SetupPanel(QWidget):
 
     def _attack_changed(self, _index: int) -> None:
         """A new attack starts from its own budget (APGD and FMN: 100 steps; PGD: 10)."""
-        attack = self.attack.currentData()
-        self.steps.setValue(DEFAULT_STEPS.get(attack, self.steps.value()))
-        self.restarts.setValue(DEFAULT_RESTARTS.get(attack, 1))
+        own = spec(self.attack.currentData())
+        self.steps.setValue(own.steps)
+        self.restarts.setValue(own.restarts)
         self._update_enabled()
 
     def set_loading(self, loading: bool) -> None:
@@ -304,15 +288,12 @@ class SetupPanel(QWidget):
         self.cancel_button.setEnabled(running)
         self.remove_button.setEnabled(not running and self.model_list.currentRow() >= 0)
         self.rename_button.setEnabled(self.model_list.currentRow() >= 0)
-        attack = self.attack.currentData()
-        why_not = {
-            "fgsm": "FGSM is a single step of size ε: steps and restarts do not apply",
-            "square": "Square is budgeted in queries, not gradient steps",
-        }.get(attack, "")
+        attack = spec(self.attack.currentData())
+        why_not = attack.budget_note
         for w in (self.steps, self.restarts):
-            w.setEnabled(not why_not and not running)
+            w.setEnabled(attack.takes_steps and not running)
             w.setToolTip(why_not)
-        uses_queries = attack in ("square", "ensemble", "fast")
+        uses_queries = attack.uses_queries
         self.queries.setEnabled(uses_queries and not running)
         self.queries.setToolTip(
             "Forward passes the gradient-free Square attack may spend per example"

@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from inspector.core.attacks.registry import spec
 from inspector.core.data import open_dataset
 from inspector.core.data.base import DatasetInfo, ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.metrics import broken_at, rates_at
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import ENSEMBLES, format_eps
+from inspector.core.threat import format_eps
 
 PER_GALLERY = 8
 # saliency(model_index, positions) -> maps [len(positions), H, W] or [len(positions), C, H, W]
@@ -193,7 +194,7 @@ def build_gallery(
     m = results.models[model_index]
     eps = results.threat.eps[k]
     source = _ImageSource(m, results.threat.eps, dataset)
-    several = results.threat.attack in ENSEMBLES
+    several = spec(results.threat.attack).is_ensemble
     boundary = boundary_positions(m, eps, limit)
     maps = _saliency_maps(saliency, model_index, boundary)
     boundary_examples = [
