@@ -12,7 +12,10 @@ import bisect
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from inspector.core.view import ResultsView
 
 T = TypeVar("T")
 
@@ -88,10 +91,20 @@ def grid_index(grid: tuple[float, ...], value: float) -> int:
     return max(0, bisect.bisect_right(grid, value + 1e-12) - 1)
 
 
+def fine_possible(view: ResultsView | None) -> bool:
+    """Every model carries per-example radii (FMN): robust accuracy is known at every ε."""
+    return (
+        view is not None
+        and len(view.models) > 0
+        and all(view.rates_between(i, 0.0) is not None for i in range(len(view.models)))
+    )
+
+
 class Session:
     """The state the window's panels share, with one event per kind of change."""
 
     def __init__(self) -> None:
+        self.view: ResultsView | None = None
         self.grid: tuple[float, ...] = ()
         self.eps = EpsCursor()
         self.example = ExampleChoice()
@@ -101,6 +114,8 @@ class Session:
         self.running = False
         self.status = IDLE_TEXT
         self._outcome: str | None = None  # the last run's or file's message, until the next
+        self.view_changed: Event[ResultsView | None] = Event()  # other results, or none
+        self.results_changed: Event[None] = Event()  # the same view got newer results
         self.eps_changed: Event[EpsCursor] = Event()  # any move of the slider, once
         self.eps_index_changed: Event[int] = Event()  # only when the grid point changes
         self.example_changed: Event[ExampleChoice] = Event()
@@ -109,6 +124,25 @@ class Session:
         self.files_changed: Event[FilesState] = Event()
         self.running_changed: Event[bool] = Event()
         self.status_changed: Event[str] = Event()
+
+    # -- results ----------------------------------------------------------------------------
+
+    def set_view(self, view: ResultsView | None, eps_index: int | None = None) -> None:
+        """Show other results: the cursor goes to `eps_index` (default: the grid's middle)
+        without being told, as every panel redraws at it on `view_changed`."""
+        self.view = view
+        grid = () if view is None else tuple(view.eps)
+        k = len(grid) // 2 if eps_index is None else eps_index
+        k = min(max(k, 0), len(grid) - 1) if grid else 0
+        self.grid = grid
+        self.eps = EpsCursor(k, grid[k] if grid else 0.0, fine_possible(view))
+        self.view_changed.emit(view)
+
+    def results_updated(self) -> None:
+        """The view received newer results: fine steps may have become possible."""
+        if self.view is not None:
+            self.set_grid(tuple(self.view.eps), fine_possible(self.view))
+        self.results_changed.emit(None)
 
     # -- ε ----------------------------------------------------------------------------------
 

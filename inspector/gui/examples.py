@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.checks.result import WARNING_MARK
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST
+from inspector.core.session import ExampleFilter, Session
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
 from inspector.render.images import to_pixmap
@@ -360,6 +361,7 @@ class ExamplesPanel(QWidget):
         self.model = ExamplesModel()
         self.chosen: int | None = None  # sweep position of the example the user picked
         self._restoring = False  # re-selecting the chosen row: not a new choice
+        self.session: Session | None = None  # told the choice, the model and the filter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._filter_row())
@@ -408,6 +410,33 @@ class ExamplesPanel(QWidget):
         row.addWidget(self.count_label)
         return row
 
+    def bind(self, session: Session) -> None:
+        """Follow the session's results and ε; tell it the chosen example (hidden or not),
+        the model in view and the filter, whenever one of them changes."""
+        self.session = session
+
+        def show_view(view: ResultsView | None) -> None:
+            self.model.k = session.eps.index  # the rows are filtered at the session's ε
+            self.set_view(view)
+
+        session.view_changed.connect(show_view)
+        session.results_changed.connect(lambda _none: self.refresh())
+        session.eps_index_changed.connect(self.set_eps_index)
+
+    def _publish(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        session.set_model(max(0, self.model_combo.currentIndex()))
+        session.set_filter(
+            ExampleFilter(
+                self.status_combo.currentData(),
+                self.true_combo.currentData(),
+                self.pred_combo.currentData(),
+            )
+        )
+        session.set_example(self.current_position(), self.chosen_hidden())
+
     def set_view(self, view: ResultsView | None) -> None:
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -427,12 +456,14 @@ class ExamplesPanel(QWidget):
         self.model.set_view(view)
         self._apply_filters()
         self._fit_columns()
+        self._publish()
 
     def refresh(self) -> None:
         if self.model.refresh():  # the first results: a model reset
             self._fit_columns()
         self._follow_chosen()
         self._update_count()
+        self._publish()
 
     def set_eps_index(self, k: int) -> None:
         # Qt repaints the whole table for a multi-cell dataChanged; only the ε columns
@@ -449,6 +480,7 @@ class ExamplesPanel(QWidget):
         x = header.sectionViewportPosition(ADV)
         header.viewport().update(x, 0, header.sectionSize(ADV), header.height())
         self._update_count()
+        self._publish()
 
     def _repaint_columns(self, columns: tuple[int, ...]) -> None:
         viewport = self.table.viewport()
@@ -506,8 +538,10 @@ class ExamplesPanel(QWidget):
                 combo.setCurrentIndex(found)
         column = state.get("sort_column")
         if isinstance(column, int) and 0 <= column < len(COLUMNS):
-            order = Qt.SortOrder.DescendingOrder if state.get("sort_descending") else (
-                Qt.SortOrder.AscendingOrder
+            order = (
+                Qt.SortOrder.DescendingOrder
+                if state.get("sort_descending")
+                else (Qt.SortOrder.AscendingOrder)
             )
             self.table.sortByColumn(column, order)
         example = state.get("example")
@@ -522,6 +556,7 @@ class ExamplesPanel(QWidget):
             return
         self.chosen = position
         self.table.clearSelection()
+        self._publish()
         self.selectionChanged.emit(self.current_position())
 
     def select_status(self, status: str | None) -> None:
@@ -544,6 +579,7 @@ class ExamplesPanel(QWidget):
         )
         self._follow_chosen()
         self._update_count()
+        self._publish()
 
     def _fit_columns(self) -> None:
         """Fit the columns to what they can ever show, worked out from the formats.
@@ -579,9 +615,9 @@ class ExamplesPanel(QWidget):
         self.table.setColumnWidth(THUMB, THUMB_SIZE + cell_pad)
         for column, texts in samples.items():
             content = max(cell.horizontalAdvance(t) for t in texts) + cell_pad
-            titles = [adversarial_header(e) for e in view.eps] if column == ADV else [
-                COLUMNS[column]
-            ]
+            titles = (
+                [adversarial_header(e) for e in view.eps] if column == ADV else [COLUMNS[column]]
+            )
             title = max(head.horizontalAdvance(t) for t in titles) + head_pad
             self.table.setColumnWidth(column, max(content, title))
 
@@ -598,6 +634,7 @@ class ExamplesPanel(QWidget):
             self.model.set_model_index(i)  # a model reset: filtered and sorted anew
             self._follow_chosen()
             self._update_count()
+            self._publish()
             self.modelChanged.emit(i)
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -606,4 +643,5 @@ class ExamplesPanel(QWidget):
         if self._restoring or not current.isValid():
             return
         self.chosen = self.model.position(current.row())
+        self._publish()
         self.selectionChanged.emit(self.chosen)

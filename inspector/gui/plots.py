@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QResizeEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from inspector.core.checks.result import WARNING_MARK
+from inspector.core.session import EpsCursor, Session
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
 from inspector.render.palette import METRIC_LABELS, model_color
@@ -212,6 +213,27 @@ class _PlotPanel(QWidget):
         super().changeEvent(event)
 
     # -- threat line ----------------------------------------------------------------------
+    def bind(self, session: Session) -> None:
+        """Follow the session: other results, newer results, every move of ε (once each)."""
+
+        def show_view(view: ResultsView | None) -> None:
+            self.eps_index = session.eps.index
+            self.set_view(view)
+            self.show_cursor(session.eps)
+
+        session.view_changed.connect(show_view)
+        session.results_changed.connect(lambda _none: self.refresh())
+        session.eps_changed.connect(self.show_cursor)
+
+    def show_cursor(self, cursor: EpsCursor) -> None:
+        raise NotImplementedError
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def set_view(self, view: ResultsView | None) -> None:
+        raise NotImplementedError
+
     def set_threat_text(self, text: str) -> None:
         self._threat_text = text
         self._threat_width = -1.0
@@ -429,6 +451,14 @@ class TradeoffPlot(_PlotPanel):
         self.eps_index = k
         self.set_eps_value(self.view.eps[k])
 
+    def show_cursor(self, cursor: EpsCursor) -> None:
+        """The session's ε moved: the marker at the grid point, or at ε itself (fine)."""
+        if self.view is None:
+            self.marker.hide()
+            return
+        self.eps_index = min(max(cursor.index, 0), len(self.view.eps) - 1)
+        self.set_eps_value(cursor.value if cursor.fine else self.view.eps[self.eps_index])
+
     def set_eps_value(self, eps: float) -> None:
         """The marker at any ε (between grid points when radii allow, see EpsBar)."""
         self.marker.show()
@@ -523,6 +553,11 @@ class FrontierPlot(_PlotPanel):
             self.set_view(self.view)
         else:
             self.set_eps_index(self.eps_index)
+
+    def show_cursor(self, cursor: EpsCursor) -> None:
+        """The session's ε moved: the points at ε itself (fine steps) or at the grid point."""
+        self.eps_value = cursor.value if cursor.fine else None
+        self.set_eps_index(cursor.index)
 
     def set_eps_value(self, eps: float | None) -> None:
         """Place the points at any ε from the examples' radii (FMN); None: at the grid."""

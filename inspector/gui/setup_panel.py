@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.data.base import DatasetInfo
 from inspector.core.models.base import LoadedModel
+from inspector.core.session import Session
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import Progress
 from inspector.core.threat import (
@@ -71,8 +72,10 @@ class SetupPanel(QWidget):
     runRequested = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # what is loaded and whether a run goes on: read from the session, never from labels
+        self.session = session if session is not None else Session()
         self._given: tuple[ThreatModel, ThreatModel] | None = None  # (exact, as shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self._models_box())
@@ -89,6 +92,8 @@ class SetupPanel(QWidget):
         layout.addWidget(self.progress_text)
         self.checks_panel = ChecksPanel()
         layout.addWidget(self.checks_panel, 1)
+        self.session.files_changed.connect(lambda _files: self._update_enabled())
+        self.session.running_changed.connect(self._on_running)
         self._update_enabled()
 
     # -- construction ---------------------------------------------------------------------
@@ -257,8 +262,11 @@ class SetupPanel(QWidget):
             )
         self._update_enabled()
 
-    def set_running(self, running: bool) -> None:
-        self._running = running
+    def _on_running(self, running: bool) -> None:
+        if running:  # the last run's outcome is not this run's
+            self.progress.setValue(0)
+            self.progress_text.setText("Starting…")
+            self._progress_shown = 0.0
         self._update_enabled()
 
     def _attack_changed(self, _index: int) -> None:
@@ -266,11 +274,6 @@ class SetupPanel(QWidget):
         attack = self.attack.currentData()
         self.steps.setValue(DEFAULT_STEPS.get(attack, self.steps.value()))
         self.restarts.setValue(DEFAULT_RESTARTS.get(attack, 1))
-        self._update_enabled()
-
-    def set_loading(self, loading: bool) -> None:
-        """Files are being opened in the background: Run waits for them."""
-        self._loading = loading
         self._update_enabled()
 
     def show_progress(self, event: Progress, rate: float, eta: float) -> None:
@@ -292,10 +295,8 @@ class SetupPanel(QWidget):
         )
 
     def _update_enabled(self) -> None:
-        running = getattr(self, "_running", False)
-        loading = getattr(self, "_loading", False)
-        has_models = self.model_list.count() > 0
-        has_data = self.dataset_label.text() != "No dataset."
+        files, running = self.session.files, self.session.running
+        loading, has_models, has_data = files.loading, files.has_model, files.has_data
         self.run_button.setEnabled(not running and not loading and has_models and has_data)
         why = "" if has_models and has_data else "Add a model and open a dataset first"
         if loading:
