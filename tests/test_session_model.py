@@ -144,3 +144,25 @@ def test_disconnected_callbacks_are_not_called():
     s.model_changed.disconnect(seen.append)  # twice: harmless
     s.set_model(1)
     assert seen == []
+
+
+class _Computed:
+    """A view whose models have computed the first `done[i]` grid points."""
+
+    def __init__(self, done: list[int]) -> None:
+        self.eps, self.models, self.done = GRID, [object()] * len(done), done
+
+    def eps_done(self, i: int) -> int:
+        return self.done[i]
+
+    def rates_between(self, i: int, eps: float) -> None:
+        return None
+
+
+def test_computed_eps_is_the_cursor_where_some_model_reached_it():
+    s = Session()
+    assert s.computed_eps() is None
+    s.set_view(_Computed([1, 3]), eps_index=2)  # the second model has reached ε = 0.2
+    assert s.eps == EpsCursor(2, 0.2, False) and s.computed_eps() == 0.2
+    s.set_eps_index(3)  # no model has ε = 0.3 yet
+    assert s.computed_eps() is None

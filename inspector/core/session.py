@@ -159,6 +159,14 @@ class Session:
         else:
             self._move(EpsCursor(k, self.grid[k], True))
 
+    def computed_eps(self) -> float | None:
+        """The cursor's grid ε where at least one model has computed it (a report's gallery
+        shows it); None otherwise."""
+        view, k = self.view, self.eps.index
+        if view is not None and any(k < view.eps_done(i) for i in range(len(view.models))):
+            return view.eps[k]
+        return None
+
     def set_eps_index(self, k: int) -> None:
         """Go to grid point k (ignored outside the grid)."""
         if 0 <= k < len(self.grid):

@@ -9,13 +9,11 @@ interface (`DocumentHost`) the documents need.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QInputDialog,
     QMainWindow,
     QMessageBox,
@@ -37,6 +35,7 @@ from inspector.gui.detail import DetailPanel
 from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
+from inspector.gui.file_dialogs import ask_dataset_path, ask_model_paths, is_model_file
 from inspector.gui.layout import central_widget
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
@@ -47,9 +46,6 @@ from inspector.gui.runner import EvaluationRunner
 from inspector.gui.setup_panel import SetupPanel
 from inspector.gui.view_state import capture_view_state, restore_view_state, saved_marks
 from inspector.gui.wording import for_window
-
-MODEL_SUFFIXES = {".pt2", ".pt", ".ts", ".pth", ".onnx"}
-MODEL_FILTER = "Models (*.pt2 *.pt *.ts *.pth *.onnx);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -248,21 +244,11 @@ class MainWindow(QMainWindow):
             self._models_changed()
 
     def ask_model(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open model", self.settings.value("lastModelFolder", ""), MODEL_FILTER
-        )
-        for path in paths:
-            self.settings.setValue("lastModelFolder", str(Path(path).parent))
+        for path in ask_model_paths(self, self.settings):
             self.add_model(path)
 
     def ask_dataset(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self,
-            "Open dataset folder (image folder, CIFAR-10, MNIST)",
-            self.settings.value("lastDataFolder", ""),
-        )
-        if path:
-            self.settings.setValue("lastDataFolder", path)
+        if path := ask_dataset_path(self, self.settings):
             self.open_data(path)
 
     # -- running --------------------------------------------------------------------------
@@ -337,10 +323,7 @@ class MainWindow(QMainWindow):
             self._remember("recentAudits", remembered)
 
     def report_eps(self) -> float | None:
-        view, k = self.view, self.session.eps.index
-        if view is not None and any(k < view.eps_done(i) for i in range(len(view.models))):
-            return view.eps[k]
-        return None
+        return self.session.computed_eps()
 
     def report_dataset(self) -> ImageDataset | None:
         return None if self.view is None else self.view.dataset
@@ -407,7 +390,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         for url in event.mimeData().urls():
             path = url.toLocalFile()
-            if Path(path).suffix.lower() in MODEL_SUFFIXES:
+            if is_model_file(path):
                 self.add_model(path)
             else:
                 self.open_data(path)
