@@ -99,7 +99,7 @@ class RunControl(QObject):
         self.titleChanged.emit("running…")
         self.session.set_view(view)
         self.clock, self._cancelled = RunClock(len(models)), False
-        self.session.set_running(True, f"Running: {threat.describe()}")
+        self.session.set_running(True, f"Running: {view.threat.describe()}")
         self.runner.start(list(models), dataset, request)
 
     def refinable(
