@@ -266,7 +266,9 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         self.run_control.cancel()
 
-    def _show_view(self, view: ResultsView, state: dict | None = None, k: int | None = None):
+    def _show_view(
+        self, view: ResultsView, state: dict | None = None, k: int | None = None
+    ) -> None:
         """Show results; `state`: the selections to keep (the slider at grid point `k`)."""
         self.session.set_view(view)
         if state is not None:

@@ -40,7 +40,7 @@ class RunControl(QObject):
     refining = Signal(object, int)  # the widened view to show, and the grid point to keep
     titleChanged = Signal(str)  # what the window's title calls the results
 
-    def __init__(self, session: Session, setup: SetupPanel, parent: QObject | None = None):
+    def __init__(self, session: Session, setup: SetupPanel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session, self.setup = session, setup
         self.runner = EvaluationRunner(self)
