@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from inspector.core.attacks.registry import ATTACK_SPECS, NAMES, spec
 from inspector.core.data.base import DatasetInfo
 from inspector.core.models.base import LoadedModel
+from inspector.core.session import Session
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import Progress
 from inspector.core.threat import NORMS, ThreatModel, format_eps
@@ -55,8 +56,10 @@ class SetupPanel(QWidget):
     runRequested = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # what is loaded and whether a run goes on: read from the session, never from labels
+        self.session = session if session is not None else Session()
         self._given: tuple[ThreatModel, ThreatModel] | None = None  # (exact, as shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self._models_box())
@@ -73,6 +76,8 @@ class SetupPanel(QWidget):
         layout.addWidget(self.progress_text)
         self.checks_panel = ChecksPanel()
         layout.addWidget(self.checks_panel, 1)
+        self.session.files_changed.connect(lambda _files: self._update_enabled())
+        self.session.running_changed.connect(self._on_running)
         self._update_enabled()
 
     # -- construction ---------------------------------------------------------------------
@@ -241,8 +246,11 @@ class SetupPanel(QWidget):
             )
         self._update_enabled()
 
-    def set_running(self, running: bool) -> None:
-        self._running = running
+    def _on_running(self, running: bool) -> None:
+        if running:  # the last run's outcome is not this run's
+            self.progress.setValue(0)
+            self.progress_text.setText("Starting…")
+            self._progress_shown = 0.0
         self._update_enabled()
 
     def _attack_changed(self, _index: int) -> None:
@@ -250,11 +258,6 @@ class SetupPanel(QWidget):
         own = spec(self.attack.currentData())
         self.steps.setValue(own.steps)
         self.restarts.setValue(own.restarts)
-        self._update_enabled()
-
-    def set_loading(self, loading: bool) -> None:
-        """Files are being opened in the background: Run waits for them."""
-        self._loading = loading
         self._update_enabled()
 
     def show_progress(self, event: Progress, rate: float, eta: float) -> None:
@@ -276,10 +279,8 @@ class SetupPanel(QWidget):
         )
 
     def _update_enabled(self) -> None:
-        running = getattr(self, "_running", False)
-        loading = getattr(self, "_loading", False)
-        has_models = self.model_list.count() > 0
-        has_data = self.dataset_label.text() != "No dataset."
+        files, running = self.session.files, self.session.running
+        loading, has_models, has_data = files.loading, files.has_model, files.has_data
         self.run_button.setEnabled(not running and not loading and has_models and has_data)
         why = "" if has_models and has_data else "Add a model and open a dataset first"
         if loading:
