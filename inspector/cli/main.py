@@ -18,6 +18,7 @@ interrupts.install()  # this module is the console script's entry: its imports t
 with interrupts.exit_on_interrupt():
     from inspector import __version__
     from inspector.cli.desktop import add_desktop_arguments
+    from inspector.cli.hints import cli_message
     from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
@@ -161,7 +162,7 @@ def _run(argv: list[str], open_window: WindowOpener | None) -> int:
             raise
         if debug:
             traceback.print_exc()
-        print(f"robustness-inspector: error: {exc}", file=sys.stderr)
+        print(f"robustness-inspector: error: {cli_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

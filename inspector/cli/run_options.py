@@ -11,6 +11,7 @@ import argparse
 import math
 from fractions import Fraction
 
+from inspector.cli.hints import cli_message
 from inspector.core.errors import InspectorError
 from inspector.core.threat import (
     ATTACKS,
@@ -54,7 +55,7 @@ def nonneg_eps(text: str) -> float:
     try:
         return parse_eps(text)
     except InspectorError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(cli_message(exc)) from None
 
 
 def add_threat_arguments(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 
 NORMS = ("linf", "l2")
 ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t", "square", "fmn", "ensemble", "fast")
@@ -70,7 +70,7 @@ def parse_eps_list(text: str) -> tuple[float, ...]:
     """Parse a comma-separated ε grid such as `0,2/255,4/255,8/255`; returns it sorted, unique."""
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
-        raise InspectorError("the ε list is empty: give e.g. --eps 0,2/255,4/255,8/255")
+        raise InspectorError("the ε list is empty", HintKind.EPS_LIST)
     return tuple(sorted({parse_eps(p) for p in parts}))
 
 

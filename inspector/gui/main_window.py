@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         try:
             threat = self.setup.threat()
         except InspectorError as exc:
-            self.show_error(str(exc))
+            self.show_error(for_window(exc))
             return
         if self._refinable(threat):
             self._refine(threat)
@@ -530,7 +530,6 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str, details: str = "") -> None:
         """A window-modal dialog that does not block the event loop (tests read last_error)."""
-        message = for_window(message)
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Robustness Inspector",
