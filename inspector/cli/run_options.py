@@ -11,6 +11,7 @@ import argparse
 import math
 from fractions import Fraction
 
+from inspector.cli.arguments import add_loading_arguments
 from inspector.cli.hints import cli_message
 from inspector.core.errors import InspectorError
 from inspector.core.threat import (
@@ -108,22 +109,7 @@ def add_threat_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Trust, architecture, metadata overrides and normalisation of the models."""
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow loading files that run code (pickled modules, --arch factories)",
-    )
-    p.add_argument(
-        "--arch",
-        metavar="PKG.MODULE:FACTORY",
-        default=None,
-        help="architecture for a plain state_dict (needs --trust-code)",
-    )
-    p.add_argument(
-        "--resize",
-        action="store_true",
-        help="resize images (and convert channels) to each model's input shape",
-    )
+    add_loading_arguments(p)
     p.add_argument("--class-names", default=None, help="comma-separated class names")
     p.add_argument("--input-shape", type=shape, default=None, metavar="C,H,W")
     p.add_argument(
