@@ -27,7 +27,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import ModelInfo
 from inspector.core.results import EvaluationResults
-from inspector.core.safe_files import Refused, inside_folder, regular_file_size, system_path
+from inspector.core.safe_files import Refused, is_inside, regular_file_size, system_path
 
 KINDS = ("model", "dataset")
 OK, CHANGED, MISSING = "ok", "changed", "missing"
@@ -71,7 +71,7 @@ def model_sha256(info: ModelInfo, path: str | Path) -> str:
         return sha256_file(path)
     extras = [path.parent / name for name in listed[len(MULTI_FILE_NOTE) :].split(", ")[1:]]
     for extra in extras:
-        if not inside_folder(extra, path.parent):
+        if not is_inside(extra, path.parent):
             raise Refused(f"{extra} is not beside the model file {path.name}")
         regular_file_size(extra)
     return sha256_bytes(*(sha256_file(f).encode() for f in [path, *extras]))
@@ -85,7 +85,7 @@ def _resolved(path: str, folder: Path | None) -> Path:
 
 def _allowed(path: Path, folder: Path | None, confirmed: frozenset[str]) -> bool:
     """May this path be looked at without asking? In the audit's folder, or confirmed."""
-    return folder is None or str(path) in confirmed or inside_folder(path, folder)
+    return folder is None or str(path) in confirmed or is_inside(path, folder)
 
 
 def _short(sha: str) -> str:
