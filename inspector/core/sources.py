@@ -112,13 +112,7 @@ def model_status(
         return status(REFUSED, f"model {info.name}: not opened: {exc}")
     except OSError as exc:
         return status(MISSING, f"model {info.name}: cannot read {path} ({exc}); locate it")
-    if found != info.sha256:
-        return status(
-            CHANGED,
-            f"model {info.name}: {path} has changed since the evaluation (sha256 "
-            f"{_short(found)}, results are for {_short(info.sha256)}); re-run to evaluate it",
-        )
-    return status(OK, f"model {info.name}: {path} unchanged")
+    return _compared(status, f"model {info.name}: {path}", found, info.sha256)
 
 
 def _dataset_path(spec: str) -> Path | None:
@@ -183,13 +177,20 @@ def dataset_status(
         found = (resolver or dataset_sha256)(info.spec)
     except (InspectorError, OSError) as exc:
         return status(CHANGED, f"dataset {shown} can no longer be read ({exc})")
-    if found != info.sha256:
+    return _compared(status, f"dataset {shown}", found, info.sha256)
+
+
+def _compared(
+    status: Callable[[str, str], SourceStatus], what: str, found: str, expected: str
+) -> SourceStatus:
+    """Unchanged, or changed naming both hashes: the one verdict for models and data."""
+    if found != expected:
         return status(
             CHANGED,
-            f"dataset {shown} has changed since the evaluation (sha256 {_short(found)}, "
-            f"results are for {_short(info.sha256)}); re-run to evaluate it",
+            f"{what} has changed since the evaluation (sha256 {_short(found)}, results are "
+            f"for {_short(expected)}); re-run to evaluate it",
         )
-    return status(OK, f"dataset {shown} unchanged")
+    return status(OK, f"{what} unchanged")
 
 
 def check_results_sources(
