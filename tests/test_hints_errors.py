@@ -57,8 +57,8 @@ EXPECTED = {
     ),
     HintKind.RESIZE: (
         "what; pass --resize to resize them, or use matching data",
-        "what; open a dataset whose images match the model, or start the window with "
-        "--resize (robustness-inspector gui --resize)",
+        "what; open a dataset whose images match the model (File ▸ Open Dataset…), or start "
+        "the window with --resize (robustness-inspector gui --resize)",
     ),
     HintKind.INPUT_SHAPE: (
         'what; pass --input-shape C,H,W or put "input_shape": [C, H, W] in a sidecar m.json',
@@ -71,11 +71,11 @@ EXPECTED = {
     ),
     HintKind.EPS_LIST: (
         "what; give e.g. --eps 0,2/255,4/255,8/255",
-        "what; enter ε values such as 0,2/255,4/255,8/255",
+        "what; set the ε maximum and the ε grid points in the set-up panel",
     ),
     HintKind.SHARD_PARTS: (
         "what; merge only --shard parts",
-        "what; open only the parts of a sharded run",
+        "what; merge only the parts a sharded run wrote (robustness-inspector merge)",
     ),
     HintKind.SAME_EXAMPLES: (
         "what; another --limit or --shard? resume with the same options, or give another "

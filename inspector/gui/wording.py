@@ -1,8 +1,9 @@
 """The core's hints as the window says them: what to do from the window.
 
 The core's errors name no front end's controls; an error that one setting fixes carries
-a hint (core/errors.py). The window has no control for trust, architecture, resizing or
-device, so for those its words name starting the window with the flag that sets them.
+a hint (core/errors.py). The window words it as a menu action or a set-up control where
+it has one; it has none for trust, architecture, resizing or device, so for those its
+words name starting the window with the flag that sets them.
 """
 
 from __future__ import annotations
@@ -32,16 +33,16 @@ WINDOW_WORDS: Wording = {
         "state_dict when the window is started with --arch PKG.MODULE:FACTORY --trust-code"
     ),
     HintKind.RESIZE: (
-        "open a dataset whose images match the model, or start the window with --resize "
-        "(robustness-inspector gui --resize)"
+        "open a dataset whose images match the model (File ▸ Open Dataset…), or start the "
+        "window with --resize (robustness-inspector gui --resize)"
     ),
     HintKind.INPUT_SHAPE: (
         'put "input_shape": [C, H, W] in a sidecar {detail}, or start the window with '
         "--input-shape C,H,W"
     ),
     HintKind.DEVICE_CPU: "start the window with --device cpu (or auto)",
-    HintKind.EPS_LIST: "enter ε values such as 0,2/255,4/255,8/255",
-    HintKind.SHARD_PARTS: "open only the parts of a sharded run",
+    HintKind.EPS_LIST: "set the ε maximum and the ε grid points in the set-up panel",
+    HintKind.SHARD_PARTS: "merge only the parts a sharded run wrote (robustness-inspector merge)",
     HintKind.SAME_EXAMPLES: (
         "another subset size or shard: resume with the same options, or give another folder"
     ),
