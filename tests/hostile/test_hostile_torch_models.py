@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import export_pt2, linear_problem, save_npz, tiny_vit
 from hostile_support import (
     assert_user_error,
     inject,
@@ -405,15 +405,7 @@ ARCHITECTURES = {
     "resnet18": lambda m: m.resnet18(weights=None, num_classes=10),
     "mobilenet_v3_small": lambda m: m.mobilenet_v3_small(weights=None, num_classes=10),
     "efficientnet_b0": lambda m: m.efficientnet_b0(weights=None, num_classes=10),
-    "vit": lambda m: m.VisionTransformer(
-        image_size=32,
-        patch_size=8,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=32,
-        mlp_dim=64,
-        num_classes=10,
-    ),
+    "vit": lambda m: tiny_vit(),
     "densenet121": lambda m: m.densenet121(weights=None, num_classes=10),
     "convnext_tiny": lambda m: m.convnext_tiny(weights=None, num_classes=10),
     "regnet": lambda m: m.regnet_y_400mf(weights=None, num_classes=10),
