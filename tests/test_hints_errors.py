@@ -7,8 +7,10 @@ control for the setting).
 
 from __future__ import annotations
 
+import ast
 import pickle
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -134,15 +136,57 @@ def _raised(call, *args, **kwargs) -> InspectorError:
 def test_real_raise_sites_carry_their_hints(tmp_path: Path) -> None:
     from inspector.core.models import load_model
 
-    weights = tmp_path / "weights.pt"
+    weights, whole, junk = tmp_path / "weights.pt", tmp_path / "whole.pt", tmp_path / "j.pt2"
     torch.save({"fc.weight": torch.zeros(10, 64)}, weights)
+    torch.save(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)), whole)
+    junk.write_bytes(b"not a model")
     cases = [
         (_raised(parse_eps_list, " , "), HintKind.EPS_LIST, "--eps 0,2/255"),
         (_raised(shard_from_record, None, "p.json"), HintKind.SHARD_PARTS, "--shard parts"),
         (_raised(load_model, weights), HintKind.ARCH_FOR_STATE_DICT, "--arch package."),
         (_raised(load_model, weights, arch="pkg.mod:f"), HintKind.TRUST_ARCH, "--trust-code"),
+        (
+            _raised(load_model, weights, arch="no_such_pkg:f", trust_code=True),
+            HintKind.CHECK_ARCH,
+            "check --arch",
+        ),
+        (_raised(load_model, whole), HintKind.TRUST_CODE, "pass --trust-code"),
+        (_raised(load_model, whole, trust_code=True), HintKind.INPUT_SHAPE, "--input-shape C,H,W"),
+        (_raised(load_model, junk), HintKind.SUPPORTED_FORMATS, "(with --arch package."),
     ]
     for error, kind, flag in cases:
         assert error.hint is not None and error.hint.kind is kind
         assert not FLAG.search(str(error)), str(error)
         assert flag in cli_message(error)
+    shape = _raised(load_model, whole, trust_code=True).hint
+    assert shape == Hint(HintKind.INPUT_SHAPE, "whole.pt.json")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_no_gpu_says_use_the_cpu() -> None:
+    from inspector.core.devices import resolve_device
+
+    error = _raised(resolve_device, "cuda")
+    assert str(error).endswith("; use the cpu device (or auto)")
+    assert cli_message(error).endswith("; use --device cpu (or auto)")
+
+
+def _raise_texts(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Every string written into an InspectorError(...) call: constants and f-string parts."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "InspectorError":
+            for part in ast.walk(node):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    yield node.lineno, part.value
+
+
+def test_no_core_raise_site_names_a_flag() -> None:
+    """The source of every InspectorError raised in the core: its text names no flag."""
+    core = Path(__file__).resolve().parents[1] / "inspector" / "core"
+    found = [
+        f"{path.relative_to(core)}:{line}: {text}"
+        for path in sorted(core.rglob("*.py"))
+        for line, text in _raise_texts(ast.parse(path.read_text(encoding="utf-8")))
+        if FLAG.search(text)
+    ]
+    assert found == []
