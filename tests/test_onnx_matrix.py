@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import save_npz
+from helpers import save_npz, tiny_vit
 from torch import nn
 
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
@@ -41,21 +41,9 @@ GRID = (0.0, 0.125 / 255, 0.25 / 255, 0.5 / 255, 1 / 255, 2 / 255)
 def build(arch: str) -> nn.Module:
     """The architecture at a fixed seed, with logits of a usable scale."""
     import torchvision
-    from torchvision.models.vision_transformer import VisionTransformer
 
     torch.manual_seed(0)
-    if arch == "vit":
-        net = VisionTransformer(
-            image_size=32,
-            patch_size=8,
-            num_layers=2,
-            num_heads=2,
-            hidden_dim=32,
-            mlp_dim=64,
-            num_classes=10,
-        )
-    else:
-        net = getattr(torchvision.models, arch)(num_classes=10)
+    net = tiny_vit() if arch == "vit" else getattr(torchvision.models, arch)(num_classes=10)
     generator = torch.Generator().manual_seed(1)
     for module in net.modules():
         if isinstance(module, nn.BatchNorm2d):

@@ -11,6 +11,8 @@ import argparse
 import math
 from fractions import Fraction
 
+from inspector.cli.arguments import add_loading_arguments
+from inspector.cli.hints import cli_message
 from inspector.core.attacks.registry import ATTACK_SPECS, DEFAULT_QUERIES, NAMES, spec
 from inspector.core.errors import InspectorError
 from inspector.core.threat import NORMS, ThreatModel, parse_eps, parse_eps_list
@@ -47,7 +49,7 @@ def nonneg_eps(text: str) -> float:
     try:
         return parse_eps(text)
     except InspectorError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(cli_message(exc)) from None
 
 
 def _attack_help() -> str:
@@ -112,22 +114,7 @@ def add_threat_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Trust, architecture, metadata overrides and normalisation of the models."""
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow loading files that run code (pickled modules, --arch factories)",
-    )
-    p.add_argument(
-        "--arch",
-        metavar="PKG.MODULE:FACTORY",
-        default=None,
-        help="architecture for a plain state_dict (needs --trust-code)",
-    )
-    p.add_argument(
-        "--resize",
-        action="store_true",
-        help="resize images (and convert channels) to each model's input shape",
-    )
+    add_loading_arguments(p)
     p.add_argument("--class-names", default=None, help="comma-separated class names")
     p.add_argument("--input-shape", type=shape, default=None, metavar="C,H,W")
     p.add_argument(

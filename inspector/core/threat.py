@@ -20,7 +20,7 @@ from inspector.core.attacks.registry import (
     spec,
 )
 from inspector.core.attacks.step_size import pgd_step_size
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 
 NORMS = ("linf", "l2")
 # Views of the attack registry (attacks/registry.py, the one source) for code that still
@@ -51,7 +51,7 @@ def parse_eps_list(text: str) -> tuple[float, ...]:
     """Parse a comma-separated ε grid such as `0,2/255,4/255,8/255`; returns it sorted, unique."""
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
-        raise InspectorError("the ε list is empty: give e.g. --eps 0,2/255,4/255,8/255")
+        raise InspectorError("the ε list is empty", HintKind.EPS_LIST)
     return tuple(sorted({parse_eps(p) for p in parts}))
 
 

@@ -29,6 +29,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults
 from inspector.gui.sources_dialog import SourcesDialog
+from inspector.gui.wording import for_window
 from inspector.gui.workers import release, start_worker
 
 AUDIT_FILTER = f"Audits (*{SUFFIX});;Results (*.json);;All files (*)"
@@ -130,7 +131,9 @@ class Documents(QObject):
 
     def _failed(self, what: str, exc: BaseException) -> None:
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        message = str(exc) if isinstance(exc, InspectorError) else f"{type(exc).__name__}: {exc}"
+        message = (
+            for_window(exc) if isinstance(exc, InspectorError) else f"{type(exc).__name__}: {exc}"
+        )
         self.host.show_error(f"{what}: {message}", details)
         self.failed.emit(f"{what}: {message}")
 

@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         try:
             threat = self.setup.threat()
         except InspectorError as exc:
-            self.show_error(str(exc))
+            self.show_error(for_window(exc))
             return
         self.run_control.start(self.models, self.dataset, threat, self.flags, self.device)
 
@@ -278,7 +278,6 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str, details: str = "") -> None:
         """A window-modal dialog that does not block the event loop (tests read last_error)."""
-        message = for_window(message)
         self.last_error = open_error_box(self, message, details)
         self.session.say(message)
 

@@ -11,13 +11,14 @@ import contextlib
 import json
 import logging
 import os
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import export_pt2, linear_problem, save_npz, tiny_vit
 from hostile_support import (
     assert_user_error,
     inject,
@@ -27,6 +28,7 @@ from hostile_support import (
     sample_inputs_payload,
 )
 
+from inspector.cli.hints import cli_message
 from inspector.core.errors import InspectorError
 from inspector.core.models.loading import load_model
 from inspector.core.models.safety.graph_ops import check_ops, script_op_names
@@ -218,8 +220,9 @@ def test_pt2_from_file_op_is_live_then_refused(tmp_path):
     program = torch.export.load(str(hostile))
     read = program.module()(torch.zeros(2, *SHAPE))
     assert read.tolist() == [[7.0] * 4] * 2  # unprotected: the graph reads the victim file
-    with pytest.raises(InspectorError, match=r"refused.*aten::from_file.*--trust-code"):
+    with pytest.raises(InspectorError) as caught:
         load_model(hostile)
+    assert re.search(r"refused.*aten::from_file.*--trust-code", cli_message(caught.value))
 
 
 def test_pt2_custom_op_refused_even_when_registered(tmp_path):
@@ -284,8 +287,9 @@ def from_file_script(tmp_path: Path, victim: Path) -> Path:
 
 def test_torchscript_from_file_refused_before_any_forward(tmp_path, victim):
     path = from_file_script(tmp_path, victim)
-    with pytest.raises(InspectorError, match=r"refused.*from_file.*--trust-code"):
+    with pytest.raises(InspectorError) as caught:
         load_model(path)
+    assert re.search(r"refused.*from_file.*--trust-code", cli_message(caught.value))
     assert untouched(victim)
 
 
@@ -401,15 +405,7 @@ ARCHITECTURES = {
     "resnet18": lambda m: m.resnet18(weights=None, num_classes=10),
     "mobilenet_v3_small": lambda m: m.mobilenet_v3_small(weights=None, num_classes=10),
     "efficientnet_b0": lambda m: m.efficientnet_b0(weights=None, num_classes=10),
-    "vit": lambda m: m.VisionTransformer(
-        image_size=32,
-        patch_size=8,
-        num_layers=2,
-        num_heads=2,
-        hidden_dim=32,
-        mlp_dim=64,
-        num_classes=10,
-    ),
+    "vit": lambda m: tiny_vit(),
     "densenet121": lambda m: m.densenet121(weights=None, num_classes=10),
     "convnext_tiny": lambda m: m.convnext_tiny(weights=None, num_classes=10),
     "regnet": lambda m: m.regnet_y_400mf(weights=None, num_classes=10),

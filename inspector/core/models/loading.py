@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from inspector.core.devices import resolve_device
-from inspector.core.errors import InspectorError
+from inspector.core.errors import Hint, HintKind, InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import ConversionVerdict, LoadedModel, ModelInfo, relative_gap
 from inspector.core.models.common import (
@@ -53,7 +53,7 @@ def load_model(
     """Load a classifier file (.pt2, TorchScript, state_dict, pickle, .onnx) for evaluation.
 
     The result takes images in [0, 1]; `trust_code` is needed for anything that runs Python
-    code (a pickled module, importing --arch). See metadata.py for what overrides what.
+    code (a pickled module, importing a network factory). See metadata.py for what overrides what.
     """
     model_path = _existing_file(path)
     torch_device = resolve_device(device)
@@ -108,7 +108,7 @@ def _load_raw(
     else:
         raise unreadable(path, f"unknown extension {suffix or '(none)'!r}")
     if arch is not None:
-        raw.notes.append(f"--arch ignored: {suffix} files carry their own network")
+        raw.notes.append(f"network factory ignored: {suffix} files carry their own network")
     if output is not None and suffix != ".onnx":
         raw.notes.append(f"output {output!r} ignored: only ONNX files have named outputs")
     return raw
@@ -169,8 +169,8 @@ def _content_hash(path: Path, extra_files: list[Path], notes: list[str]) -> str:
 def _require_shape(path: Path, metadata: ModelMetadata) -> tuple[int, int, int]:
     if metadata.input_shape is None:
         raise InspectorError(
-            f"cannot tell which input size {path.name} expects; pass --input-shape C,H,W or "
-            f'put "input_shape": [C, H, W] in a sidecar {path.name}.json'
+            f"cannot tell which input size {path.name} expects",
+            Hint(HintKind.INPUT_SHAPE, f"{path.name}.json"),
         )
     return metadata.input_shape
 
