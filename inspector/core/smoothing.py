@@ -27,10 +27,9 @@ import torch
 from scipy.stats import beta, norm
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, Forward
-from inspector.core.attacks.square import forward_from_loaded
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
-from inspector.core.models.base import LoadedModel
+from inspector.core.models.base import LoadedModel, forward_from_loaded
 from inspector.core.sweep import Progress
 from inspector.core.threat import ThreatModel
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -29,11 +29,11 @@ from inspector.core.logits import softmax
 from inspector.core.memory import BatchChoice, choose_batch_size
 from inspector.core.metrics import Rates, curve
 from inspector.core.minimum_norm import MinimumNormPass
-from inspector.core.models.base import CONVERSION_TOLERANCE, LoadedModel
+from inspector.core.models.base import LoadedModel
+from inspector.core.models.gradients import verify_gradients, with_faithful_gradients
 from inspector.core.sweep_resume import take_finished
 from inspector.core.threat import ENSEMBLES, GRADIENT_FREE, ThreatModel
 
-ONNX_TOLERANCE = CONVERSION_TOLERANCE  # the model's verdict decides (models/base.py)
 CACHE_BYTES = 1 << 30  # keep the evaluated images in memory up to this size
 KEEP_ADVERSARIAL_VALUES = 64_000_000  # adversarial images kept (float16) up to this many values
 
@@ -221,7 +221,7 @@ class _CleanPass:
         self.conf[positions] = probs.max(axis=1)
         self.probs[positions] = probs
         if self.compare_onnx:  # recorded in the model's verdict, which gradient users read
-            self.max_diff = max(self.max_diff, self.model.check_conversion(x, logits))
+            self.max_diff = max(self.max_diff, verify_gradients(self.model, x, logits))
         if self.affine is not None and self.radius is not None:
             if is_affine_on(self.affine, logits, x, tolerance=self.certificate.tolerance):
                 self.radius[positions] = robustness_radius(
@@ -231,10 +231,13 @@ class _CleanPass:
                 self.affine, self.radius, self.note = None, None, NOT_AFFINE_ON_DATA
 
     def check_conversion(self) -> None:
-        if self.compare_onnx and self.needs_gradients and self.max_diff > ONNX_TOLERANCE:
+        """Gradient attacks stop here when the model's verdict (fed above) is against them."""
+        verdict = self.model.conversion
+        if self.compare_onnx and self.needs_gradients and not self.model.differentiable:
+            gap = self.max_diff if verdict is None else verdict.largest_gap
             raise InspectorError(
                 f"the torch conversion of {self.model.info.name} disagrees with onnxruntime "
-                f"(largest relative logit difference {self.max_diff:.2g} on the evaluated data); "
+                f"(largest relative logit difference {gap:.2g}, the evaluated data included); "
                 "gradient attacks are refused for this model (square and ensemble run "
                 "Square through onnxruntime alone)"
             )
@@ -249,28 +252,6 @@ def example_streams(seed: int, eps_index: int, indices: np.ndarray, device) -> S
     """A random stream per (seed, ε, dataset example): a result depends on nothing else, not
     on the batch size, the batch an example lands in, the shard layout or the process count."""
     return Streams.for_examples(seed, indices, device, eps_index)
-
-
-def with_faithful_gradients(model: LoadedModel, result: ModelSweep) -> LoadedModel:
-    """The model as gradient work may use it: its own conversion verdict (which the sweep's
-    clean pass fed), or a results file's measured gap when the verdict has not seen it."""
-    diff = result.onnx_max_abs_diff
-    if model.conversion is not None and diff is not None and diff > model.conversion.largest_gap:
-        model.conversion.record(diff, 0)
-    if model.module is not None and model.conversion is None and diff and diff > ONNX_TOLERANCE:
-        reason = (
-            f"its torch conversion disagrees with onnxruntime (largest relative logit "
-            f"difference {diff:.2g})"
-        )
-        return replace(model, module=None, gradient_unavailable_reason=reason)
-    return model.gradient_model()
-
-
-def _reference_forward(model: LoadedModel):
-    """Logits from the model's authoritative forward pass (onnxruntime for ONNX)."""
-    from inspector.core.attacks.square import forward_from_loaded
-
-    return forward_from_loaded(replace(model, module=None))
 
 
 class _AdversarialPass:
@@ -291,7 +272,11 @@ class _AdversarialPass:
         self.model, self.threat, self.result = model, threat, result
         forward = None
         if runs_without:
-            forward = _module_forward(module) if module is not None else _reference_forward(model)
+            forward = (
+                _module_forward(module)
+                if module is not None
+                else model.query_forward(reference_only=True)
+            )
         if module is None and threat.attack in ENSEMBLES:
             which = "ensemble" if threat.attack == "ensemble" else "fast audit"
             result.attack_note = f"the {which} ran Square alone: no gradients ({reason})"

@@ -846,9 +846,8 @@ class DetailPanel(QWidget):
         self._update_saliency()
 
     def _match_models(self) -> None:
-        by_name = {m.info.name: m for m in getattr(self, "_loaded", [])}
-        names = [] if self.view is None else [m.info.name for m in self.view.models]
-        self.saliency.set_models([by_name.get(name) for name in names])
+        loaded = getattr(self, "_loaded", [])
+        self.saliency.set_models([] if self.view is None else self.view.loaded_models(loaded))
 
     def _requests(self) -> list[tuple[int, SaliencyRequest | str]]:
         """Per model column: what to show (a request) or why nothing can be shown."""
