@@ -20,7 +20,8 @@ from inspector.core.models.base import LoadedModel
 from inspector.core.models.gradients import with_faithful_gradients
 from inspector.core.results import ModelResult
 from inspector.core.smoothing import SmoothingSpec, radius_grid, smooth_model, smoothing_curve
-from inspector.core.sweep import ModelSweep, Progress
+from inspector.core.sweep_events import Progress
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 NOISE_BATCH_FACTOR = 8  # noisy copies per forward pass = this × the attack batch size

@@ -17,7 +17,7 @@ from inspector.core.metrics import Rates, rates_at, statuses
 from inspector.core.models.base import LoadedModel, ModelInfo
 from inspector.core.models.gradients import with_faithful_gradients
 from inspector.core.results import EvaluationResults
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 

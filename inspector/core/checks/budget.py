@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import APGD_T_TARGETS, FAST_TARGETS, ThreatModel
 
 FORWARD = 1 / 3  # a forward pass costs about a third of a forward and backward pass
