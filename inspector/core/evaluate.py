@@ -26,14 +26,9 @@ from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.shards import Shard
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import (
-    BatchChosen,
-    BatchDone,
-    EpsFinished,
-    ModelSweep,
-    Progress,
-    sweep_model,
-)
+from inspector.core.sweep import sweep_model
+from inspector.core.sweep_events import BatchChosen, BatchDone, EpsFinished, Progress
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 

@@ -18,26 +18,12 @@ import numpy as np
 from inspector.core.data.base import DatasetInfo
 from inspector.core.errors import HintKind, InspectorError
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import PER_EXAMPLE, ModelSweep
 from inspector.core.threat import ThreatModel
 
 MAX_SHARDS = 100_000
-# per-example arrays of a sweep, concatenated in shard order (None in any part: None)
-_ROWS = (
-    "indices",
-    "labels",
-    "clean_pred",
-    "clean_conf",
-    "adv_pred",
-    "adv_conf",
-    "breaking_eps",
-    "certified_radius",
-    "broken_by",
-    "min_norm_radius",
-    "clean_probs",
-    "adv_probs",
-    "adv_images",
-)
+_ROWS = PER_EXAMPLE  # per-example arrays of a sweep, concatenated in shard order (None in
+# any part: None)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ CLI with one line naming what was refused, with the marker absent and the victim
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz, tiny_vit
+from helpers import export_pt2, linear_problem, save_npz
 from hostile_support import (
     assert_user_error,
     inject,
@@ -27,6 +28,8 @@ from hostile_support import (
     run_inspector,
     sample_inputs_payload,
 )
+from torchvision_nets import ARCHS as SHARED_ARCHS
+from torchvision_nets import shared_exports
 
 from inspector.cli.hints import cli_message
 from inspector.core.errors import InspectorError
@@ -400,17 +403,17 @@ def test_legacy_torch_save_payload_in_the_data_pickle(tmp_path):
 
 # --- the allowlists do not refuse real classifiers ---------------------------------
 
+# the architectures built here; resnet18, mobilenet_v3_small, efficientnet_b0 and vit are the
+# ONNX matrix's networks (BatchNorm calibrated, logits of O(10)), shared through
+# torchvision_nets.py
 ARCHITECTURES = {
     "squeezenet": lambda m: m.squeezenet1_1(weights=None, num_classes=10),
-    "resnet18": lambda m: m.resnet18(weights=None, num_classes=10),
-    "mobilenet_v3_small": lambda m: m.mobilenet_v3_small(weights=None, num_classes=10),
-    "efficientnet_b0": lambda m: m.efficientnet_b0(weights=None, num_classes=10),
-    "vit": lambda m: tiny_vit(),
     "densenet121": lambda m: m.densenet121(weights=None, num_classes=10),
     "convnext_tiny": lambda m: m.convnext_tiny(weights=None, num_classes=10),
     "regnet": lambda m: m.regnet_y_400mf(weights=None, num_classes=10),
     "shufflenet": lambda m: m.shufflenet_v2_x0_5(weights=None, num_classes=10),
 }
+NAMES = ("squeezenet", *SHARED_ARCHS, *list(ARCHITECTURES)[1:])
 # measured here: under 1 s each; the rest (up to 10 s each) are marked slow
 FAST_CASES = {
     ("resnet18", "traced"),
@@ -452,7 +455,7 @@ def save_as(network: torch.nn.Module, form: str, folder: Path) -> Path:
 
 
 def architecture_cases():
-    for name in ARCHITECTURES:
+    for name in NAMES:
         for form in FORMATS:
             if (name, form) in LEFT_OUT:
                 continue
@@ -460,12 +463,35 @@ def architecture_cases():
             yield pytest.param(name, form, marks=marks, id=f"{name}-{form}")
 
 
-@pytest.mark.parametrize(("name", "form"), architecture_cases())
-def test_reference_architectures_load_untrusted(tmp_path, name, form):
-    torchvision_models = pytest.importorskip("torchvision.models")
+SHARED_FORMS = {"traced": "torchscript", "exported": "pt2"}  # the ONNX matrix's names
+
+
+@functools.cache
+def _built(name: str) -> torch.nn.Module:
+    """An architecture the ONNX matrix lacks, built once per run for all its forms."""
+    import torchvision.models
+
     torch.manual_seed(0)
-    network = ARCHITECTURES[name](torchvision_models).eval()
-    path = save_as(network, form, tmp_path)
+    return ARCHITECTURES[name](torchvision.models).eval()
+
+
+def built_and_saved(name: str, form: str, factory, folder: Path) -> tuple[torch.nn.Module, Path]:
+    """The network and its file: the ONNX matrix's (torchvision_nets.py, built and exported
+    once per run) where it has them, else built here and saved in `folder`."""
+    if name in SHARED_ARCHS:
+        shared = shared_exports(factory)
+        network = shared.net(name)
+        if form in SHARED_FORMS:
+            return network, shared.file(name, SHARED_FORMS[form])
+    else:
+        network = _built(name)
+    return network, save_as(network, form, folder)
+
+
+@pytest.mark.parametrize(("name", "form"), architecture_cases())
+def test_reference_architectures_load_untrusted(tmp_path_factory, tmp_path, name, form):
+    pytest.importorskip("torchvision.models")
+    network, path = built_and_saved(name, form, tmp_path_factory, tmp_path)
     loaded = load_model(path, fallback_input_shape=(3, 32, 32))
     images = np.random.default_rng(0).uniform(size=(2, 3, 32, 32)).astype(np.float32)
     with torch.no_grad():

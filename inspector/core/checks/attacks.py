@@ -16,11 +16,12 @@ import numpy as np
 from inspector.core.attacks.fgsm import FGSM
 from inspector.core.attacks.pgd import PGD
 from inspector.core.attacks.registry import spec
-from inspector.core.attacks.square import Square, forward_from_loaded
+from inspector.core.attacks.square import Square
 from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.checks.budget import per_example
 from inspector.core.checks.context import Context, Kept, no_gradients, preconditions, stronger
 from inspector.core.checks.result import CheckResult, not_informative, verdict
+from inspector.core.models.base import forward_from_loaded
 from inspector.core.threat import ThreatModel, format_eps
 
 LARGE_EPS_LINF = 0.5  # L∞ 0.5 reaches the all-grey image from every input in [0, 1]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.core.attacks.registry import AttackSpec, spec
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 FORWARD = 1 / 3  # a forward pass costs about a third of a forward and backward pass

@@ -29,7 +29,7 @@ from inspector.core.checks.result import CheckResult, skipped
 from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 BASE_COST = 2 * FORWARD + 1  # per example: the logits, one repeat and one input gradient

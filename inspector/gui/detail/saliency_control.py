@@ -67,9 +67,8 @@ class SaliencyController(QObject):
         self.update()
 
     def _match_models(self) -> None:
-        by_name = {m.info.name: m for m in self._loaded}
-        names = [] if self.view is None else [m.info.name for m in self.view.models]
-        self.service.set_models([by_name.get(name) for name in names])
+        # matched by name, with the results' recorded conversion verdict (core/view.py)
+        self.service.set_models([] if self.view is None else self.view.loaded_models(self._loaded))
 
     def _requests(self) -> list[tuple[int, SaliencyRequest | str]]:
         """Per model column: what to show (a request) or why nothing can be shown."""
