@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from inspector.core.results import EvaluationResults
+from typing import TYPE_CHECKING
+
 from inspector.core.threat import ATTACK_NAMES, ENSEMBLES, format_eps
+
+if TYPE_CHECKING:  # the results module imports torch: not for building the parser
+    from inspector.core.results import EvaluationResults
 
 
 def _identity(m) -> str:
