@@ -115,7 +115,8 @@ def _add_gui(sub) -> None:
         "--screenshot",
         metavar="PATH",
         default=None,
-        help="with --run: save a PNG of the window when the run ends, then exit",
+        help="save a PNG of the window once its files are open (with --run: when the run "
+        "ends), then exit",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     add_run_arguments(p)
