@@ -10,6 +10,7 @@ slows both sides). The screenshot is taken once the demo's files are open.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from inspector.gui.startup_trace import launch_traced
+from inspector.gui.startup_trace import ENV, launch_traced, read
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,3 +38,20 @@ def test_first_window_is_painted_before_torch_loads(tmp_path):
     assert [seconds[e] for e in order] == sorted(seconds[e] for e in order)
     assert records["files_loaded"]["torch_loaded"] is True
     assert Image.open(shot).size == (1600, 1000)  # the automated screenshots' framing
+
+
+def test_ctrl_c_while_the_engine_loads_exits_130_with_one_line(tmp_path):
+    """The imports now run inside Qt's event loop; Ctrl-C there still ends the process."""
+    trace = tmp_path / "trace.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env[ENV] = str(trace)
+    command = [sys.executable, "-m", "inspector", "gui", "--demo", "--screenshot", "x.png"]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not trace.exists() and time.monotonic() < deadline:  # the splash is painted
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "robustness-inspector: interrupted"
+    assert "engine_loaded" not in read(trace)  # it ended during start-up, not after

@@ -7,6 +7,8 @@ runs offscreen, does the same with a default screenshot path, and says so.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -79,9 +81,48 @@ def run_gui(options: GuiOptions) -> int:
     engine.failed.connect(lambda message, details: _engine_failed(app, splash, message, exit_code))
     splash.painted.connect(engine.start)
     QTimer.singleShot(500, engine.start)  # should a platform never paint the splash
+    engine.ready.connect(_ctrl_c_ends_start_up(app))
     splash.show()
     code = app.exec()
     return exit_code["code"] or code
+
+
+def _ctrl_c_ends_start_up(app) -> Callable[[], None]:
+    """Until the main window is up, Ctrl-C in the terminal ends the process at once with
+    the command line's one line and exit code 130, as it did while the imports ran before
+    the window; returns the function that gives SIGINT back to its previous handler.
+
+    Qt's event loop runs no Python code of its own, so a timer wakes the interpreter five
+    times a second to let the handler run. Nothing is saved yet at this stage.
+    """
+    import signal
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(_signum, _frame) -> None:
+        with contextlib.suppress(BaseException):
+            sys.stderr.write("robustness-inspector: interrupted\n")
+            sys.stderr.flush()
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()
+        os._exit(130)  # the engine thread may be inside an import: no interpreter shutdown
+
+    signal.signal(signal.SIGINT, on_sigint)
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+    def restore() -> None:
+        wake.stop()
+        wake.deleteLater()
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 def _engine_failed(app, splash, message: str, exit_code: dict) -> None:
