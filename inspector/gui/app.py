@@ -76,14 +76,24 @@ def run_gui(options: GuiOptions) -> int:
     set_app_icon(app)
     splash = StartupSplash()
     engine = EngineImport(app)
-    exit_code = {"code": 0}
-    engine.ready.connect(lambda: _show_window(app, splash, options, exit_code))
+    exit_code: dict = {"code": 0}
+
+    def show_window() -> None:
+        try:
+            _show_window(app, splash, options, exit_code)
+        except BaseException as exc:  # raised below, out of Qt's loop, as before the splash
+            exit_code["error"] = exc
+            app.quit()
+
+    engine.ready.connect(show_window)
     engine.failed.connect(lambda message, details: _engine_failed(app, splash, message, exit_code))
     splash.painted.connect(engine.start)
     QTimer.singleShot(500, engine.start)  # should a platform never paint the splash
     engine.ready.connect(_ctrl_c_ends_start_up(app))
     splash.show()
     code = app.exec()
+    if "error" in exit_code:  # e.g. a bad flag the window refused: the CLI words it
+        raise exit_code["error"]
     return exit_code["code"] or code
 
 
