@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from inspector.gui.startup_trace import ENV, launch_traced, read
@@ -23,6 +24,7 @@ from inspector.gui.startup_trace import ENV, launch_traced, read
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_first_window_is_painted_before_torch_loads(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
     shot = tmp_path / "window.png"
