@@ -30,7 +30,7 @@ def _recent(tmp_path: Path, opened: list[tuple[str, str]]) -> RecentFiles:
 
 
 def _rows(menu: QMenu) -> list[tuple[str, bool]]:
-    """(text, enabled) per entry; titles as "# title", separators as "-"."""
+    """(text, enabled) per entry; titles as "# title" (enabled: not greyed), separators "-"."""
     rows = []
     for action in menu.actions():
         if action.isSeparator():
@@ -58,15 +58,15 @@ def test_grouped_with_titles_names_and_folders(tmp_path, qapp):
     recent.remember("recentDatasets", str(tmp_path / "gone.npz"))
     folder, top = short_folder(models), short_folder(tmp_path)
     assert _rows(recent.menu) == [
-        ("# Models", False),
+        ("# Models", True),
         (f"b&&c.onnx — {folder}", True),  # newest first; "&" shown, not a mnemonic
         (f"a.pt2 — {folder}", True),
         ("-", False),
-        ("# Datasets", False),
+        ("# Datasets", True),
         (f"gone.npz — {top} (not found)", False),  # greyed, and says why
         ("digits — built-in", True),
         ("-", False),
-        ("# Audits", False),
+        ("# Audits", True),
         (f"run.riaudit — {top}", True),
         ("-", False),
         (CLEAR_TEXT, True),

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QWidgetAction
 
 
 def add_header(menu: QMenu, text: str) -> QWidgetAction:
-    """A bold, unclickable title over a group of entries.
+    """A bold title over a group of entries; it does nothing when clicked.
 
     `QMenu.addSection` leaves the text to the style, and Fusion (the window's style on
     Linux) draws a bare separator, so the groups would be unlabelled again."""
@@ -15,7 +15,8 @@ def add_header(menu: QMenu, text: str) -> QWidgetAction:
     action = QWidgetAction(menu)
     action.setDefaultWidget(label)
     action.setText(text)  # what tests and accessibility read
-    action.setEnabled(False)
+    # Enabled, with nothing connected: a disabled action greys its label, and greyed is
+    # what a missing recent file looks like. A click on a label does not close the menu.
     menu.addAction(action)
     return action
 

@@ -97,10 +97,8 @@ CONCENTRATION_TIP = (
 # Beside a share the core marks with a method note (concentration.BASELINE_NOTE): Integrated
 # Gradients from a black baseline scored on a digit mask. Black pixels get zero attribution
 # by construction, so every model scores near 100 % (the demo's three: 96-99 %).
-BASELINE_CAVEAT = (
-    "⚠ says little: Integrated Gradients from a black image attributes only to non-black "
-    "pixels, so any model scores high"
-)
+# Short (a column is narrow); the tooltip carries the core's whole note.
+BASELINE_CAVEAT = "⚠ says little: IG from black gives black pixels zero"
 
 
 def eps_text(eps: float) -> str:
