@@ -270,3 +270,12 @@ def test_model_dialogs_name_no_flag(qtbot, tmp_path, build):
     _assert_one_line_dialog(window)
     assert not window.models
     window.close()
+
+
+def test_every_dialog_is_one_line_in_the_windows_words(qtbot):
+    """show_error is the window's one dialog: it words core errors and joins lines."""
+    window = _window(qtbot)
+    window.show_error("cannot open evil\nname.npz:\n  bad header")
+    assert window.last_error.text() == "cannot open evil name.npz: bad header"
+    window.last_error.accept()
+    window.close()

@@ -283,7 +283,9 @@ class MainWindow(QMainWindow):
     # -- desktop habits -------------------------------------------------------------------
 
     def show_error(self, message: str, details: str = "") -> None:
-        """A window-modal dialog that does not block the event loop (tests read last_error)."""
+        """A window-modal dialog that does not block the event loop (tests read last_error);
+        every dialog's text passes for_window here: one line, in the window's words."""
+        message = for_window(message)
         self.last_error = open_error_box(self, message, details)
         self.session.say(message)
 
