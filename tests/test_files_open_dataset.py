@@ -8,6 +8,7 @@ no traceback, and no command-line flag (the window's dialogs are worded for the 
 
 from __future__ import annotations
 
+import fnmatch
 import pickle
 import re
 import threading
@@ -29,6 +30,7 @@ from inspector.core.data import open_dataset
 from inspector.core.data.builtin import BUILTIN_CHOICES
 from inspector.core.errors import InspectorError
 from inspector.gui.dataset_menu import BUILTIN_HEADER
+from inspector.gui.file_dialogs import DATASET_FILTER
 from inspector.gui.main_window import MainWindow
 
 FLAG = re.compile(r"--[a-z]")
@@ -112,6 +114,29 @@ def test_the_menu_offers_files_folders_and_every_builtin(qtbot):
     assert [s for s, _ in BUILTIN_CHOICES] == ["digits", "digits:train", "tsipras"]
     assert menu.file_action.shortcut().toString() == "Ctrl+Shift+O"
     assert menu in [a.menu() for a in window.menuBar().actions()[0].menu().actions()]
+    window.close()
+
+
+def test_the_file_dialog_shows_every_dataset_file_the_cli_reads(tmp_path):
+    """The dialog's first filter lists each file format by name (CIFAR batches have no suffix)."""
+    first = DATASET_FILTER.split(";;")[0]
+    patterns = first[first.index("(") + 1 : first.index(")")].split()
+    shown = ["imgs.npz", "t10k-images-idx3-ubyte", "train-images-idx3-ubyte.gz",
+             "test_batch", "data_batch_3", "t10k-images.idx3-ubyte"]  # fmt: skip
+    for name in shown:
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
+    for name in ("t10k-labels-idx1-ubyte", "notes.txt", "net.onnx"):
+        assert not any(fnmatch.fnmatch(name, p) for p in patterns), name
+    assert DATASET_FILTER.endswith("All files (*)")
+
+
+def test_the_set_up_panels_button_pops_up_the_same_menu(qtbot):
+    window = _window(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.setup.openDatasetRequested.emit()
+    qtbot.waitUntil(window.dataset_menu.isVisible, timeout=2000)
+    window.dataset_menu.hide()
     window.close()
 
 
