@@ -295,12 +295,17 @@ class Documents(QObject):
             eps = view.eps[window.eps_bar.eps_index]
         dataset = None if view is None else view.dataset
         source = "" if self.path is None else str(self.path)
+        from inspector.gui.report_maps import cached_saliency
+
+        saliency = cached_saliency(window, window.current_results())  # maps already computed
 
         def write(path: str, results: EvaluationResults) -> int:
             from inspector.render.pdf import render_report
             from inspector.reporting.data import build_report_data
 
-            data = build_report_data(results, eps=eps, source=source, dataset=dataset)
+            data = build_report_data(
+                results, eps=eps, source=source, dataset=dataset, saliency=saliency
+            )
             return render_report(data, path)
 
         self._export("Export report", "PDF (*.pdf)", ".pdf", write, path)

@@ -20,11 +20,16 @@ from inspector.core.results import EvaluationResults, ModelResult
 from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, ThreatModel, format_eps
 from inspector.reporting.gallery import (
     Gallery,
-    SaliencyFn,
     build_gallery,
     eps_index_for,
     needs_dataset,
     open_images,
+)
+from inspector.reporting.saliency import (
+    GallerySaliency,
+    SaliencyFn,
+    as_gallery_saliency,
+    saliency_caption,
 )
 from inspector.reporting.text import limitations_paragraphs, method_paragraphs, step_rule
 
@@ -145,11 +150,16 @@ class ReportData:
     limitations: list[str]
     has_saliency: bool = False
     partial: bool = False
+    saliency_method: str = ""  # a key of core.saliency.METHODS ("" when not named)
 
     @property
     def saliency_note(self) -> str | None:
         """Why the galleries have no saliency column (None when they have one)."""
         return None if self.has_saliency else SALIENCY_NOT_STORED
+
+    def saliency_caption(self, adversarial: bool) -> str:
+        """The galleries' sentence on what their saliency panels show."""
+        return saliency_caption(self.saliency_method, adversarial)
 
 
 def _identity(m: ModelResult) -> list[Field]:
@@ -369,13 +379,15 @@ def build_report_data(
     eps: float | None = None,
     source: str = "",
     dataset: ImageDataset | None = None,
-    saliency: SaliencyFn | None = None,
+    saliency: GallerySaliency | SaliencyFn | None = None,
     now: datetime | None = None,
 ) -> ReportData:
     """The report's content. `eps` picks the gallery ε (a computed grid point; default: the
     grid ε nearest the middle at which boundary errors exist). `dataset` supplies clean
-    images when the results do not hold them (opened from the recorded spec if None)."""
+    images when the results do not hold them (opened from the recorded spec if None).
+    `saliency` gives maps for the boundary errors the galleries show (none if None)."""
     k = eps_index_for(results, eps)
+    saliency = as_gallery_saliency(saliency)
     dataset_note = None
     if dataset is None and needs_dataset(results):
         dataset, dataset_note = open_images(results.dataset)
@@ -406,4 +418,5 @@ def build_report_data(
         ),
         has_saliency=saliency is not None,
         partial=results.partial,
+        saliency_method="" if saliency is None else saliency.method,
     )
