@@ -92,6 +92,8 @@ def test_saliency_panels_and_caption(demo, tmp_path, qapp, capsys):
     out = tmp_path / "with.pdf"
     assert main(["report", str(audit), "--out", str(out), "--saliency", "gradient"]) == 0
     assert "note:" not in capsys.readouterr().err  # every model gave its maps
+    everything = "".join(squash(p.extract_text()) for p in PdfReader(out).pages)
+    assert "Saliencyinthegalleries:vanillagradientofthelogitofthetrueclass" in everything
     pages = galleries(out)
     counts = shown(results, default_eps_index(results))
     assert len(pages) == len(results.models)

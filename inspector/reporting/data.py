@@ -30,6 +30,7 @@ from inspector.reporting.saliency import (
     SaliencyFn,
     as_gallery_saliency,
     saliency_caption,
+    saliency_method_paragraph,
 )
 from inspector.reporting.text import limitations_paragraphs, method_paragraphs, step_rule
 
@@ -412,7 +413,7 @@ def build_report_data(
             build_gallery(results, i, k, dataset, saliency) for i in range(len(results.models))
         ],
         image_note=_image_note(results, dataset_note),
-        method=method_paragraphs(results),
+        method=method_paragraphs(results) + saliency_method_paragraph(saliency),
         limitations=limitations_paragraphs(
             results, _widest_half_interval(models), saliency is not None
         ),

@@ -101,6 +101,18 @@ def saliency_caption(method: str, adversarial: bool) -> str:
     scale = "one scale per example, " if adversarial else ""
     return (
         f"Saliency: {named} on {shown}, computed for the boundary errors shown here only; "
-        f"|attribution| summed over channels, {scale}full colour at its 99th percentile "
+        f"absolute attribution summed over channels, {scale}full colour at its 99th percentile "
         "(dark low, yellow high)."
     )
+
+
+def saliency_method_paragraph(saliency: GallerySaliency | None) -> list[str]:
+    """The Method section's word on the galleries' maps (nothing without maps)."""
+    if saliency is None:
+        return []
+    named = method_label(saliency.method) if saliency.method else "maps"
+    return [
+        f"Saliency in the galleries: {named} of the logit of the true class, computed for the "
+        "boundary errors the galleries show only, on the images shown (the clean one and, from "
+        "audits, the adversarial one). It is not part of any figure above."
+    ]

@@ -42,7 +42,7 @@ def _gallery_blocks(g: Gallery, data: ReportData, width: float) -> list[Block]:
             " δ = adversarial − clean, amplified by the factor printed over it (mid grey = 0; "
             "one channel: green negative, magenta positive)."
         )
-    maps = data.has_saliency and g.saliency_note is None
+    maps = data.has_saliency and g.saliency_note is None and bool(g.boundary)
     two_maps = maps and any(e.adv_saliency is not None for e in g.boundary)
     if maps:
         intro += " " + data.saliency_caption(two_maps)
