@@ -99,10 +99,14 @@ def saliency_caption(method: str, adversarial: bool) -> str:
     shown = "the clean and the adversarial input" if adversarial else "the clean input"
     named = f"{method_label(method)} of {TARGET_WORDS}'s logit" if method else "saliency"
     scale = "one scale per example, " if adversarial else ""
+    values = (
+        "the last convolution's weighted maps after ReLU, upsampled"
+        if method == "gradcam"
+        else "absolute attribution summed over channels"
+    )
     return (
         f"Saliency: {named} on {shown}, computed for the boundary errors shown here only; "
-        f"absolute attribution summed over channels, {scale}full colour at its 99th percentile "
-        "(dark low, yellow high)."
+        f"{values}, {scale}full colour at its 99th percentile (dark low, yellow high)."
     )
 
 

@@ -85,7 +85,7 @@ class ModelSaliency:
         sweep = self.results.models[request.model_index].sweep
         try:
             predicted = predict(model, np.stack(request.clean).astype(np.float32))
-        except InspectorError as exc:
+        except (InspectorError, RuntimeError, ValueError) as exc:  # e.g. another image shape
             return f"it does not run on these images ({exc})"
         recorded = sweep.clean_pred[request.positions]
         if not np.array_equal(predicted, recorded):
