@@ -3,7 +3,8 @@
 The PDF renderer (inspector/render/pdf) only lays this out, so every number in the report is
 checked here against inspector.core.metrics, the one place rates are defined. Accuracies
 come with 95 % Wilson intervals over the evaluated examples; optional parts (checks,
-certified curves, randomized smoothing, saliency) appear when the results carry them.
+certified curves, randomized smoothing) appear when the results carry them, saliency maps
+when the caller gives a source for them (reporting/saliency.py).
 """
 
 from __future__ import annotations

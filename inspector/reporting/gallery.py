@@ -5,6 +5,8 @@ errors most confident first; ties go to the lower position, so the same results 
 give the same gallery. Images come from the audit's stored arrays when present (the clean
 image is the ε = 0 slot), else the clean image from the dataset when it can be opened and
 still has the hash the results recorded; adversarial images exist only in audits.
+Saliency maps of the boundary errors shown are asked of a GallerySaliency (saliency.py),
+once per model, with the images shown; results and audits hold none.
 """
 
 from __future__ import annotations
