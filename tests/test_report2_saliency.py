@@ -268,3 +268,21 @@ def test_report_help_names_the_executive_summary():
     sub = next(a for a in parser._actions if getattr(a, "choices", None) and "report" in a.choices)
     description = sub.choices["report"].description
     assert "page 1 an executive summary" in description and "title page" not in description
+
+
+def test_a_model_is_opened_only_when_its_gallery_asks(demo):
+    results, _, paths = demo
+    asked = []
+
+    def opener(i: int):
+        asked.append(i)
+        return load_model(paths[i], device="cpu")
+
+    saliency = ModelSaliency(results, opener)
+    data = build_report_data(results, eps=0.0, saliency=saliency)  # no boundary errors at 0
+    assert asked == [] and all(not g.boundary for g in data.galleries)
+    data = build_report_data(results, eps=0.1, saliency=saliency)
+    assert asked == [0, 1]
+    build_report_data(results, eps=0.2, saliency=saliency)
+    assert asked == [0, 1]  # each file opened once
+    assert all(e.saliency is not None for g in data.galleries for e in g.boundary)

@@ -12,6 +12,7 @@ alter them). A model that fails any of this is not an error: it gets one line in
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -101,14 +102,18 @@ def _open(info: ModelInfo, path: Path, args: argparse.Namespace) -> LoadedModel 
     return model if mismatch is None else f"{path}: {mismatch}"
 
 
-def open_results_models(
+def results_model_opener(
     results: EvaluationResults, source: str | Path, args: argparse.Namespace
-) -> list[LoadedModel | str]:
-    """Per recorded model, the opened model or the one line saying why it is not."""
+) -> Callable[[int], LoadedModel | str]:
+    """Recorded model i -> the opened model or the one line saying why it is not. The
+    --model files are matched at once (a wrong one is an error before anything is drawn);
+    a model is opened only when its gallery asks for maps."""
     folder = Path(source).resolve().parent
     explicit = _explicit(results, list(args.model or []))
-    opened: list[LoadedModel | str] = []
-    for i, m in enumerate(results.models):
-        path = explicit.get(i) or _recorded_path(m.info, folder)
-        opened.append(path if isinstance(path, str) else _open(m.info, path, args))
-    return opened
+
+    def open_model(i: int) -> LoadedModel | str:
+        info = results.models[i].info
+        path = explicit.get(i) or _recorded_path(info, folder)
+        return path if isinstance(path, str) else _open(info, path, args)
+
+    return open_model

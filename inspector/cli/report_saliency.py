@@ -53,11 +53,11 @@ def gallery_saliency(results, args: argparse.Namespace):
     """The maps' source for build_report_data (None with --no-saliency)."""
     if args.saliency is None:
         return None
-    from inspector.cli.report_models import open_results_models
+    from inspector.cli.report_models import results_model_opener
     from inspector.reporting.saliency_maps import ModelSaliency
 
-    models = open_results_models(results, args.source, args)
-    return ModelSaliency(results, models, method=args.saliency)
+    opener = results_model_opener(results, args.source, args)
+    return ModelSaliency(results, opener, method=args.saliency)
 
 
 def print_saliency_notes(data) -> None:

@@ -9,6 +9,7 @@ allowed (`gradient_refusal`, the one place that asks).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,16 +38,26 @@ def gradient_refusal(model: LoadedModel) -> str | None:
     return f"no gradients: {reason}"
 
 
+Opened = LoadedModel | str  # the model, or the one line saying why it could not be opened
+
+
 @dataclass
 class ModelSaliency:
-    """A GallerySaliency over opened models: `models[i]` is the LoadedModel of the results'
-    model i, or the one line saying why it could not be opened."""
+    """A GallerySaliency over the results' models: `models` lists them (a LoadedModel or why
+    not, by the results' model index) or opens model i when its gallery first asks."""
 
     results: EvaluationResults
-    models: list[LoadedModel | str]
+    models: Sequence[Opened] | Callable[[int], Opened]
     method: str = "gradient"
     options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    _opened: dict[int, Opened] = field(default_factory=dict, init=False, repr=False)
+
+    def model(self, i: int) -> Opened:
+        if i not in self._opened:
+            models = self.models
+            self._opened[i] = models(i) if callable(models) else models[i]
+        return self._opened[i]
 
     def maps(self, request: MapRequest) -> MapAnswer:
         name = self.results.models[request.model_index].info.name
@@ -54,7 +65,7 @@ class ModelSaliency:
         refusal = self._refusal(request)
         if refusal is not None:
             return MapAnswer.refused(count, f"No {self._label()} saliency for {name}: {refusal}.")
-        model = self.models[request.model_index]
+        model = self.model(request.model_index)
         assert isinstance(model, LoadedModel)
         clean = np.stack(request.clean).astype(np.float32)
         adversarial = [a for a in request.adversarial if a is not None]
@@ -74,7 +85,7 @@ class ModelSaliency:
     def _refusal(self, request: MapRequest) -> str | None:
         """Why model i gives no maps for these examples: not opened, no gradients, no clean
         images, or predictions other than the recorded ones."""
-        model = self.models[request.model_index]
+        model = self.model(request.model_index)
         if isinstance(model, str):
             return model
         refused = gradient_refusal(model)
