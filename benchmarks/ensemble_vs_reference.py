@@ -27,12 +27,10 @@ import numpy as np
 import torch
 import torchattacks
 
-from inspector.core.attacks import Ensemble
-from inspector.core.attacks.fast import fast_audit
+from inspector.core.attacks.registry import make_attack, spec
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import DEMO_DIR
 from inspector.core.models import load_model
-from inspector.core.threat import DEFAULT_RESTARTS
 
 
 def ours(
@@ -40,7 +38,7 @@ def ours(
 ) -> tuple[float, float]:
     """Seconds and robust accuracy of our ensemble on the batch."""
     start = time.perf_counter()
-    attack = Ensemble.standard(module, "linf", steps=steps, restarts=restarts, queries=queries)
+    attack = make_attack("ensemble", module, "linf", steps, restarts, queries=queries)
     result = attack.perturb(x, y, eps, generator=torch.Generator().manual_seed(0))
     seconds = time.perf_counter() - start
     return seconds, float((~result.found).float().mean())
@@ -63,7 +61,7 @@ class _Timed:
 def fast(module, x, y, eps: float, tally: dict[str, float]) -> tuple[float, float]:
     """Seconds and robust accuracy of the fast audit at its defaults; members' seconds in tally."""
     start = time.perf_counter()
-    audit = fast_audit(module, "linf")
+    audit = make_attack("fast", module, "linf", 100, 1)
     audit.members = [(n, _Timed(a, n, tally)) for n, a in audit.members]
     result = audit.perturb(x, y, eps, generator=torch.Generator().manual_seed(0))
     return time.perf_counter() - start, float((~result.found).float().mean())
@@ -135,7 +133,7 @@ def main() -> None:
     assert module is not None
     with torch.no_grad():
         clean = float((module(x).argmax(1) == y).float().mean())
-    audit = DEFAULT_RESTARTS["ensemble"]
+    audit = spec("ensemble").restarts
     sides = {
         f"ours, audit default (APGD 100 steps × {audit} restarts, Square 1000)": lambda: ours(
             module, x, y, args.eps, 100, 1000, audit

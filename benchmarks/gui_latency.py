@@ -168,10 +168,7 @@ def slider_benchmark(app: QApplication, moves: int) -> bool:
     window = MainWindow()
     window.resize(1600, 1000)
     window.show()
-    window.view = view
-    for panel in (window.examples, window.detail, window.eps_bar, window.tradeoff, window.frontier):
-        panel.set_view(view)
-    window._on_eps_index(window.eps_bar.eps_index)
+    window.session.set_view(view)  # every panel follows the session
     window.examples.step(0)  # an example selected: the detail panel follows the slider too
     keep_collections_short(window)  # as the app does once files are loaded
     app.processEvents()

@@ -14,7 +14,7 @@ import time
 import torch
 from attack_speed import cifar_cnn
 
-from inspector.core.attacks.base import make_attack
+from inspector.core.attacks.registry import make_attack
 from inspector.core.attacks.streams import Streams
 from inspector.core.demo import demo_model_paths
 from inspector.core.models import load_model

@@ -42,3 +42,18 @@ def linear_problem(seed: int = 0, n: int = 300, classes: int = 3, shape=(1, 4, 4
 def save_npz(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
     np.savez(path, x=x, y=y)
     return path
+
+
+def tiny_vit() -> torch.nn.Module:
+    """A two-layer ViT on 32×32 images, 10 classes: attention in seconds, for loader tests."""
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    return VisionTransformer(
+        image_size=32,
+        patch_size=8,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        mlp_dim=64,
+        num_classes=10,
+    )

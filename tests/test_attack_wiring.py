@@ -251,7 +251,7 @@ def test_cli_rejects_bad_queries(three, capsys):
 def test_audit_attacks_without_gradients_are_square_under_their_own_name():
     """A model with no gradient path (ONNX without a conversion): both audit attacks reduce
     to Square through the forward pass, and the results must still name the one asked for."""
-    from inspector.core.attacks.base import make_attack
+    from inspector.core.attacks.registry import make_attack
 
     def forward(x):
         return np.zeros((len(x), 3), np.float32)

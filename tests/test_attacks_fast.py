@@ -8,8 +8,8 @@ import pytest
 import torch
 from test_reference_autoattack import reference_robust_accuracy
 
-from inspector.core.attacks.base import make_attack
 from inspector.core.attacks.fast import MaltAPGDT
+from inspector.core.attacks.registry import make_attack
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end

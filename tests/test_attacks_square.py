@@ -16,9 +16,10 @@ from arch_for_tests import make_tiny_cnn
 
 from inspector.core.attacks import Cancelled
 from inspector.core.attacks.geometry import perturbation_size
-from inspector.core.attacks.square import Square, forward_from_loaded
+from inspector.core.attacks.square import Square
 from inspector.core.attacks.square_steps import l2_proposal, l2_start, p_fraction, square_side
 from inspector.core.linear import AffineModel, robustness_radius
+from inspector.core.models.base import forward_from_loaded
 from inspector.core.models.loading import load_model
 
 pytestmark = pytest.mark.filterwarnings(

@@ -314,7 +314,8 @@ def test_a_refused_torch_conversion_takes_the_gradient_checks_with_it():
     onnxruntime; the checks after it see the same model (without module), not the conversion."""
     from types import SimpleNamespace
 
-    from inspector.core.sweep import ONNX_TOLERANCE, with_faithful_gradients
+    from inspector.core.models.gradients import CONVERSION_TOLERANCE as ONNX_TOLERANCE
+    from inspector.core.models.gradients import with_faithful_gradients
 
     base = demo("digits_standard")
     faithful = SimpleNamespace(onnx_max_abs_diff=ONNX_TOLERANCE / 2)

@@ -19,7 +19,7 @@ MEMBERS = ("apgd-ce", "apgd-t", "square")
 
 
 def _ensemble(module, norm, steps=30, queries=100):
-    return Ensemble.standard(module, norm, steps=steps, restarts=1, queries=queries)
+    return make_attack("ensemble", module, norm, steps, 1, queries=queries)
 
 
 def _run(attack, x, y, eps, seed=0):

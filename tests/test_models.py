@@ -16,6 +16,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
+from inspector.cli.hints import cli_message
 from inspector.core.devices import onnx_providers_for, resolve_device
 from inspector.core.errors import InspectorError
 from inspector.core.models import ModelMetadata, load_model, max_logit_difference
@@ -42,6 +43,11 @@ def net() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def images() -> np.ndarray:
     return np.random.default_rng(0).random((5, *SHAPE), dtype=np.float32)
+
+
+def cli(caught: pytest.ExceptionInfo[InspectorError]) -> str:
+    """The error as the command line prints it: the core's hint worded as flags."""
+    return cli_message(caught.value)
 
 
 def bare_logits(net: torch.nn.Module, x: np.ndarray) -> np.ndarray:
@@ -125,12 +131,12 @@ def test_torchscript(net, images, tmp_path, suffix):
 def test_state_dict_needs_arch_and_trust(net, images, tmp_path):
     path = tmp_path / "weights.pth"
     torch.save(net.state_dict(), path)
-    with pytest.raises(
-        InspectorError, match=re.escape("--arch package.module:factory --trust-code")
-    ):
+    with pytest.raises(InspectorError) as caught:  # the flags: as the command line says it
         load_model(path, fallback_input_shape=SHAPE)
-    with pytest.raises(InspectorError, match="--trust-code"):
+    assert re.search(re.escape("--arch package.module:factory --trust-code"), cli(caught))
+    with pytest.raises(InspectorError) as caught:
         load_model(path, arch=ARCH, fallback_input_shape=SHAPE)
+    assert re.search("--trust-code", cli(caught))
     with pytest.raises(InspectorError, match="input_shape"):
         load_model(path, arch=ARCH, trust_code=True)
     loaded = load_model(path, arch=ARCH, trust_code=True, fallback_input_shape=SHAPE)
@@ -159,8 +165,9 @@ def test_state_dict_bad_arch(net, tmp_path):
 def test_pickled_module_needs_trust(net, images, tmp_path):
     path = tmp_path / "whole.pt"
     torch.save(net, path)
-    with pytest.raises(InspectorError, match=r"pickled Python object.*--trust-code"):
+    with pytest.raises(InspectorError) as caught:
         load_model(path, fallback_input_shape=SHAPE)
+    assert re.search(r"pickled Python object.*--trust-code", cli(caught))
     loaded = load_model(path, trust_code=True, fallback_input_shape=SHAPE)
     assert loaded.info.backend == "pickle"
     np.testing.assert_allclose(loaded.reference_logits(images), bare_logits(net, images), atol=1e-6)
@@ -356,8 +363,9 @@ def test_normalisation_is_inside_the_model(net, onnx_path, images, tmp_path):
 def test_cuda_device_refused_without_gpu():
     assert resolve_device("auto") == torch.device("cpu")
     for name in ("cuda", "cuda:0"):
-        with pytest.raises(InspectorError, match="--device cpu"):
+        with pytest.raises(InspectorError) as caught:
             resolve_device(name)
+        assert re.search("--device cpu", cli(caught))
 
 
 def test_device_names_and_providers(monkeypatch):

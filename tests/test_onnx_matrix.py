@@ -7,14 +7,12 @@ and ONNX from the legacy and the dynamo exporter, at opset 17 and at each export
 default. Per cell: the file loads, its clean logits equal the torch model's within 1e-4
 relative, ONNX has a gradient path the loader found faithful, and PGD-5 at ε = 2/255 on 16
 images gives the same robust accuracy as the .pt2. Files are exported once per session,
-on first use; the cells whose exports take longest on a 2-core CPU are marked slow.
+on first use, and shared with the allowlist matrix (torchvision_nets.py); the cells whose
+exports take longest on a 2-core CPU are marked slow.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +20,13 @@ import pytest
 import torch
 from helpers import save_npz
 from torch import nn
+from torchvision_nets import ARCHS, SHAPE, NetworkFiles, shared_exports
 
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.models import load_model
 from inspector.core.threat import ThreatModel
 
-SHAPE = (3, 32, 32)
 META = {"input_shape": list(SHAPE), "class_names": [f"c{i}" for i in range(10)]}
-ARCHS = ("resnet18", "mobilenet_v3_small", "efficientnet_b0", "vit")
 FORMATS = ("pt2", "torchscript", "onnx-legacy-17", "onnx-legacy", "onnx-dynamo-17", "onnx-dynamo")
 SLOW_ARCHS = {"mobilenet_v3_small", "efficientnet_b0"}  # 5-11 s per dynamo export here
 N_IMAGES = 16
@@ -38,87 +35,20 @@ N_IMAGES = 16
 GRID = (0.0, 0.125 / 255, 0.25 / 255, 0.5 / 255, 1 / 255, 2 / 255)
 
 
-def build(arch: str) -> nn.Module:
-    """The architecture at a fixed seed, with logits of a usable scale."""
-    import torchvision
-    from torchvision.models.vision_transformer import VisionTransformer
-
-    torch.manual_seed(0)
-    if arch == "vit":
-        net = VisionTransformer(
-            image_size=32,
-            patch_size=8,
-            num_layers=2,
-            num_heads=2,
-            hidden_dim=32,
-            mlp_dim=64,
-            num_classes=10,
-        )
-    else:
-        net = getattr(torchvision.models, arch)(num_classes=10)
-    generator = torch.Generator().manual_seed(1)
-    for module in net.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            module.reset_running_stats()
-            module.momentum = None  # a cumulative average over the calibration batch
-    net.train()
-    with torch.no_grad():
-        net(torch.rand(32, *SHAPE, generator=generator))
-    net.eval()
-    last = [m for m in net.modules() if isinstance(m, nn.Linear)][-1]
-    probe = torch.rand(16, *SHAPE, generator=generator)
-    with torch.no_grad():
-        last.weight.normal_(0, 1, generator=generator)
-        last.bias.zero_()
-        last.weight.mul_(2 / net(probe).std())
-    # parameters keep requires_grad: with none, nn.MultiheadAttention takes its inference fast
-    # path (aten::_native_multi_head_attention), which has no derivative and no ONNX export
-    return net
-
-
-def export(net: nn.Module, fmt: str, path: Path) -> Path:
-    example = torch.rand(2, *SHAPE)
-    batch = torch.export.Dim("batch")
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        if fmt == "pt2":
-            program = torch.export.export(net, (example,), dynamic_shapes=({0: batch},))
-            torch.export.save(program, path)
-        elif fmt == "torchscript":
-            torch.jit.save(torch.jit.trace(net, example, check_trace=False), path)
-        else:
-            kwargs: dict = {"input_names": ["image"], "output_names": ["logits"]}
-            if fmt.endswith("-17"):
-                kwargs["opset_version"] = 17
-            if "dynamo" in fmt:
-                kwargs.update(dynamo=True, dynamic_shapes=({0: batch},))
-            else:
-                kwargs.update(dynamo=False, dynamic_axes={"image": {0: "n"}})
-            torch.onnx.export(net, (example,), path, **kwargs)
-    return path
-
-
 class Exports:
-    """Models and files built on first use and kept for the session."""
+    """The session's shared networks and files (torchvision_nets.py), with this matrix's
+    data and reference curves, built on first use and kept for the session."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.nets: dict[str, nn.Module] = {}
-        self.files: dict[tuple[str, str], Path] = {}
+    def __init__(self, shared: NetworkFiles, folder: Path) -> None:
+        self.shared, self.folder = shared, folder
         self.data: dict[str, Path] = {}
         self.robust: dict[str, tuple[float, ...]] = {}
 
     def net(self, arch: str) -> nn.Module:
-        if arch not in self.nets:
-            self.nets[arch] = build(arch)
-        return self.nets[arch]
+        return self.shared.net(arch)
 
     def file(self, arch: str, fmt: str) -> Path:
-        if (arch, fmt) not in self.files:
-            suffix = {"pt2": ".pt2", "torchscript": ".pt"}.get(fmt, ".onnx")
-            path = self.folder / f"{arch}-{fmt}{suffix}"
-            self.files[arch, fmt] = export(self.net(arch), fmt, path)
-        return self.files[arch, fmt]
+        return self.shared.file(arch, fmt)
 
     def images(self) -> np.ndarray:
         return np.random.default_rng(3).random((N_IMAGES, *SHAPE), dtype=np.float32)
@@ -150,7 +80,7 @@ class Exports:
 
 @pytest.fixture(scope="session")
 def exports(tmp_path_factory) -> Exports:
-    return Exports(tmp_path_factory.mktemp("onnx-matrix"))
+    return Exports(shared_exports(tmp_path_factory), tmp_path_factory.mktemp("onnx-matrix"))
 
 
 def cells() -> list:

@@ -18,13 +18,15 @@ interrupts.install()  # this module is the console script's entry: its imports t
 with interrupts.exit_on_interrupt():
     from inspector import __version__
     from inspector.cli.desktop import add_desktop_arguments
+    from inspector.cli.evaluate_command import add_evaluate_parser
+    from inspector.cli.gui_command import add_gui_parser
+    from inspector.cli.hints import cli_message
     from inspector.cli.merge_command import add_merge_parser
     from inspector.cli.progress import ProgressLine
     from inspector.cli.report_command import add_report_parser
-    from inspector.cli.run_options import add_run_arguments, threat_from_args
+    from inspector.cli.run_options import threat_from_args
     from inspector.cli.saliency_command import add_saliency_parser
     from inspector.cli.table import summary_table
-    from inspector.cli.trust import add_trust_arguments
     from inspector.core.errors import InspectorError
 
 EXIT_USER_ERROR = 2
@@ -40,95 +42,14 @@ class _Parser(argparse.ArgumentParser):
         raise InspectorError(f"{message} (see {self.prog} --help)")
 
 
-def _add_evaluate(sub) -> None:
-    p = sub.add_parser("evaluate", help="attack models over an ε grid and report the tradeoff")
-    p.add_argument("--demo", action="store_true", help="the digits demo models on digits")
-    p.add_argument(
-        "--model",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="model file (.pt2, .pt/.ts TorchScript, .onnx, state_dict); repeatable",
-    )
-    p.add_argument(
-        "--data",
-        metavar="SPEC",
-        help="digits, tsipras[:n=..,p=..,seed=..], or a path (image folder, .npz, "
-        "CIFAR-10 batches, MNIST IDX)",
-    )
-    add_run_arguments(p)
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=128,
-        help="examples per forward pass at most; fewer when the model's memory use needs it",
-    )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--out", metavar="RESULTS.json", default=None)
-    p.add_argument("--csv", metavar="PER_EXAMPLE.csv", default=None)
-    add_trust_arguments(p)
-    p.add_argument(
-        "--summary-json",
-        metavar="PATH",
-        default=None,
-        help="write the per-model, per-ε summary (rates, threat model, file hashes) as JSON",
-    )
-    p.add_argument(
-        "--audit",
-        metavar="PATH.riaudit",
-        default=None,
-        help="write an audit file (results, probabilities, adversarial images) the window opens",
-    )
-    p.add_argument(
-        "--shard",
-        metavar="I/N",
-        default=None,
-        help="evaluate only part I (from 0) of N of the examples, for `merge` (SLURM arrays)",
-    )
-    p.add_argument(
-        "--checkpoint",
-        metavar="FOLDER",
-        default=None,
-        help="save each finished ε there (one file per shard or rank), for --resume",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run whose checkpoint is in --checkpoint FOLDER",
-    )
-
-
-def _add_gui(sub) -> None:
-    p = sub.add_parser("gui", help="open the window (the default with no command)")
-    p.add_argument(
-        "audit",
-        nargs="?",
-        default=None,
-        metavar="AUDIT",
-        help="a saved audit (.riaudit) or results .json to reopen as it was",
-    )
-    p.add_argument("--demo", action="store_true", help="load the digits demo models")
-    p.add_argument("--model", action="append", default=[], metavar="PATH")
-    p.add_argument("--data", metavar="SPEC", default=None)
-    p.add_argument("--run", action="store_true", help="start the evaluation at once")
-    p.add_argument(
-        "--screenshot",
-        metavar="PATH",
-        default=None,
-        help="with --run: save a PNG of the window when the run ends, then exit",
-    )
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    add_run_arguments(p)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="robustness-inspector", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     add_desktop_arguments(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    _add_evaluate(sub)
-    _add_gui(sub)
+    add_evaluate_parser(sub)
+    add_gui_parser(sub)
     add_report_parser(sub)
     add_saliency_parser(sub)
     add_merge_parser(sub)
@@ -161,7 +82,7 @@ def _run(argv: list[str], open_window: WindowOpener | None) -> int:
             raise
         if debug:
             traceback.print_exc()
-        print(f"robustness-inspector: error: {exc}", file=sys.stderr)
+        print(f"robustness-inspector: error: {cli_message(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from inspector.cli.arguments import add_output_arguments
 from inspector.core.errors import InspectorError
 
 
 def add_merge_parser(sub) -> None:
     p = sub.add_parser("merge", help="merge the parts of a sharded evaluation into one file")
     p.add_argument("parts", nargs="+", metavar="PART.json", help="results of evaluate --shard")
-    p.add_argument("--out", metavar="RESULTS.json", required=True)
-    p.add_argument("--csv", metavar="PER_EXAMPLE.csv", default=None)
-    p.add_argument("--summary-json", metavar="PATH", default=None)
+    add_output_arguments(p, out_required=True)
 
 
 def run_merge(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from inspector.cli.arguments import add_device_argument
 from inspector.cli.saliency_command import METHOD_CHOICES
 
 DEFAULT_METHOD = "gradient"  # the saliency command's default
@@ -42,7 +43,7 @@ def add_report_saliency_arguments(p: argparse.ArgumentParser) -> None:
         help="a model file of the results, found by its SHA-256 (repeatable); else models "
         "are opened only from the folder of the results or audit",
     )
-    group.add_argument("--device", default="cpu", help="cpu (default), auto, cuda or cuda:N")
+    add_device_argument(group)  # type: ignore[arg-type]  # a group takes add_argument too
     group.add_argument(
         "--trust-code", action="store_true", help="allow models that run code (pickles, --arch)"
     )

@@ -11,16 +11,11 @@ import argparse
 import math
 from fractions import Fraction
 
+from inspector.cli.arguments import add_loading_arguments
+from inspector.cli.hints import cli_message
+from inspector.core.attacks.registry import ATTACK_SPECS, DEFAULT_QUERIES, NAMES, spec
 from inspector.core.errors import InspectorError
-from inspector.core.threat import (
-    ATTACKS,
-    DEFAULT_RESTARTS,
-    DEFAULT_STEPS,
-    NORMS,
-    ThreatModel,
-    parse_eps,
-    parse_eps_list,
-)
+from inspector.core.threat import NORMS, ThreatModel, parse_eps, parse_eps_list
 
 
 def _number(text: str) -> float:
@@ -54,7 +49,23 @@ def nonneg_eps(text: str) -> float:
     try:
         return parse_eps(text)
     except InspectorError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(cli_message(exc)) from None
+
+
+def _attack_help() -> str:
+    """Every attack of the registry with its one-line description."""
+    each = "; ".join(f"{s.name}: {s.description}" for s in ATTACK_SPECS)
+    return f"{each}. --demo keeps PGD-10 unless this is given"
+
+
+def _steps_help() -> str:
+    """The registry's default steps, grouped by value: "100 for apgd-ce, ...; 10 for pgd"."""
+    by_steps: dict[int, list[str]] = {}
+    for s in ATTACK_SPECS:
+        if s.takes_steps:
+            by_steps.setdefault(s.steps, []).append(s.name)
+    groups = [f"{n} for {', '.join(names)}" for n, names in sorted(by_steps.items(), reverse=True)]
+    return f"attack iterations (default {'; '.join(groups)})"
 
 
 def add_threat_arguments(p: argparse.ArgumentParser) -> None:
@@ -68,26 +79,22 @@ def add_threat_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--attack",
-        choices=ATTACKS,
+        choices=NAMES,
         default=None,
-        help="ensemble (the default for audits: APGD-CE, then APGD-T, then Square on the "
-        "points still robust), fast (the same members, APGD-T on 3 MALT-ranked targets, one "
-        "run each: about a third of AutoAttack's time), apgd-ce, apgd-t, square "
-        "(gradient-free; runs on ONNX through onnxruntime alone), fmn (minimum norm: a "
-        "radius per example), or pgd/fgsm (fast, for teaching); --demo keeps PGD-10 unless "
-        "this is given",
+        help=_attack_help(),
     )
     p.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="attack iterations (default 100 for apgd-ce, apgd-t, fmn, ensemble, fast; 10 for pgd)",
+        help=_steps_help(),
     )
     p.add_argument(
         "--queries",
         type=int,
         default=None,
-        help="forward passes per example for Square, alone or in the ensemble (default 1000)",
+        help="forward passes per example for Square, alone or in an ensemble "
+        f"(default {DEFAULT_QUERIES})",
     )
     p.add_argument(
         "--step-size",
@@ -107,22 +114,7 @@ def add_threat_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Trust, architecture, metadata overrides and normalisation of the models."""
-    p.add_argument(
-        "--trust-code",
-        action="store_true",
-        help="allow loading files that run code (pickled modules, --arch factories)",
-    )
-    p.add_argument(
-        "--arch",
-        metavar="PKG.MODULE:FACTORY",
-        default=None,
-        help="architecture for a plain state_dict (needs --trust-code)",
-    )
-    p.add_argument(
-        "--resize",
-        action="store_true",
-        help="resize images (and convert channels) to each model's input shape",
-    )
+    add_loading_arguments(p)
     p.add_argument("--class-names", default=None, help="comma-separated class names")
     p.add_argument("--input-shape", type=shape, default=None, metavar="C,H,W")
     p.add_argument(
@@ -166,8 +158,9 @@ def threat_from_args(args: argparse.Namespace, base: ThreatModel) -> ThreatModel
     default steps (restarts).
     """
     attack = getattr(args, "attack", None) or base.attack
-    steps = base.steps if attack == base.attack else DEFAULT_STEPS[attack]
-    restarts = base.restarts if attack == base.attack else DEFAULT_RESTARTS.get(attack, 1)
+    own = spec(attack)
+    steps = base.steps if attack == base.attack else own.steps
+    restarts = base.restarts if attack == base.attack else own.restarts
 
     def given(name: str, default):
         value = getattr(args, name, None)

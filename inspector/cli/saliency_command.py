@@ -11,20 +11,25 @@ import argparse
 import sys
 from dataclasses import dataclass
 
+from inspector.cli.arguments import (
+    add_device_argument,
+    add_loading_arguments,
+    add_source_arguments,
+)
+from inspector.core.attacks.registry import ATTACK_SPECS, spec
 from inspector.core.errors import InspectorError
-from inspector.core.threat import ATTACKS, NORMS
+from inspector.core.threat import NORMS
 
 METHOD_CHOICES = ("gradient", "smoothgrad", "integrated_gradients", "gradcam")
-SALIENCY_ATTACKS = tuple(a for a in ATTACKS if a != "fmn")  # fmn gives radii, not one ε's point
+# FMN gives radii, not one ε's point: every other attack can draw the map at its point.
+SALIENCY_ATTACKS = tuple(s.name for s in ATTACK_SPECS if not s.minimum_norm)
 DEMO_EPS = 0.1  # --demo without --eps: the demo's headline ε
 
 
 def add_saliency_parser(sub) -> None:
     """The `saliency` subcommand's flags (called from inspector.cli.main.build_parser)."""
     p = sub.add_parser("saliency", help="draw saliency maps of one example for each model (PNG)")
-    p.add_argument("--demo", action="store_true", help=f"the digits demo models (ε {DEMO_EPS})")
-    p.add_argument("--model", action="append", default=[], metavar="PATH", help="repeatable")
-    p.add_argument("--data", metavar="SPEC", default=None, help="digits, tsipras or a path")
+    add_source_arguments(p, demo_help=f"the digits demo models (ε {DEMO_EPS})")
     p.add_argument("--index", type=int, required=True, help="position of the example (from 0)")
     p.add_argument("--method", choices=METHOD_CHOICES, default="gradient")
     p.add_argument(
@@ -43,10 +48,8 @@ def add_saliency_parser(sub) -> None:
     p.add_argument("--ig-steps", type=int, default=None, help="Integrated Gradients steps (50)")
     p.add_argument("--noise-samples", type=int, default=None, help="SmoothGrad samples (25)")
     p.add_argument("--noise-sigma", type=float, default=None, help="SmoothGrad σ (0.15)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--trust-code", action="store_true")
-    p.add_argument("--arch", metavar="PKG.MODULE:FACTORY", default=None)
-    p.add_argument("--resize", action="store_true", help="resize images to each model's input")
+    add_device_argument(p)
+    add_loading_arguments(p)
     p.add_argument("--out", metavar="PNG", required=True)
 
 
@@ -138,17 +141,18 @@ def _load(args: argparse.Namespace, path: str, dataset):
 
 def _threat(args: argparse.Namespace, eps: float | None):
     """The attack as a one-ε threat model (None without --eps or at ε = 0)."""
-    from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
+    from inspector.core.threat import ThreatModel
 
     if not eps:
         return None
-    steps = args.steps if args.steps is not None else DEFAULT_STEPS[args.attack]
+    defaults = spec(args.attack)
+    steps = args.steps if args.steps is not None else defaults.steps
     return ThreatModel(
         norm=args.norm,
         eps=(eps,),
         attack=args.attack,
         steps=steps,
-        restarts=DEFAULT_RESTARTS.get(args.attack, 1) if args.restarts is None else args.restarts,
+        restarts=defaults.restarts if args.restarts is None else args.restarts,
         seed=args.seed,
         num_examples=1,
     )

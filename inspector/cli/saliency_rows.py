@@ -13,6 +13,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.logits import softmax
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, statuses
 from inspector.core.models.base import LoadedModel
+from inspector.core.models.gradients import verify_gradients
 from inspector.core.saliency import (
     METHODS,
     attribute,
@@ -49,7 +50,7 @@ def _probs(model: LoadedModel, x: np.ndarray) -> np.ndarray:
 
 def attack_one(model: LoadedModel, x: np.ndarray, y: np.ndarray, threat: ThreatModel):
     """The attack's point for this example at the threat model's single ε (CPU numpy)."""
-    from inspector.core.attacks.base import make_attack
+    from inspector.core.attacks.registry import make_attack, step_options
 
     device = torch.device(model.info.device)
     eps = threat.eps[0]
@@ -63,7 +64,7 @@ def attack_one(model: LoadedModel, x: np.ndarray, y: np.ndarray, threat: ThreatM
     )
     generator = torch.Generator(device=device)
     generator.manual_seed(threat.seed)
-    kwargs = {"step_size": threat.step_for(eps)} if threat.attack == "pgd" else {}
+    kwargs = step_options(threat, eps)
     outcome = attack.perturb(
         torch.from_numpy(x).to(device),
         torch.from_numpy(y).to(device),
@@ -109,11 +110,12 @@ def model_row(
     """Everything one model's row shows."""
     from inspector.core.evaluate import dataset_for
 
+    view = dataset_for(model, dataset, args.resize)
+    x, y = view.load(np.array([index])), np.array(view.labels[index : index + 1], np.int64)
+    verify_gradients(model, x)  # before the attack takes gradients through a conversion
     model = model.gradient_model()  # no gradients through a conversion found unfaithful
     if model.module is None:
         raise MethodUnavailable(no_gradient_reason(model))
-    view = dataset_for(model, dataset, args.resize)
-    x, y = view.load(np.array([index])), np.array(view.labels[index : index + 1], np.int64)
     if y[0] >= model.info.num_classes:
         raise InspectorError(
             f"example {index} has label {y[0]} but {model.info.name} has "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from inspector.core.attacks.registry import spec
 from inspector.core.results import EvaluationResults
-from inspector.core.threat import ATTACK_NAMES, ENSEMBLES, format_eps
+from inspector.core.threat import format_eps
 
 
 def _identity(m) -> str:
@@ -26,11 +27,11 @@ def _broken_by_lines(results: EvaluationResults) -> list[str]:
             lines.append(f"{m.info.name}: {s.attack_note}")
         if s.certificate_note:
             lines.append(f"{m.info.name}: {s.certificate_note}")
-        if results.threat.attack not in ENSEMBLES or s.broken_by is None or s.eps_done == 0:
+        members = spec(results.threat.attack).member_names
+        if not members or s.broken_by is None or s.eps_done == 0:
             continue
         counts = s.broken_by_counts()
-        members = ("apgd-ce", "apgd-t", "square")
-        shown = [f"{ATTACK_NAMES[a]} {counts.get(a, 0)}" for a in members]
+        shown = [f"{spec(a).label} {counts.get(a, 0)}" for a in members]
         shown += [f"{a} {c}" for a, c in counts.items() if a not in members]
         eps = format_eps(s.eps[s.eps_done - 1])
         lines.append(f"{m.info.name}: broken at ε ≤ {eps} by " + ", ".join(shown))

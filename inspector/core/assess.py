@@ -17,9 +17,11 @@ from inspector.core.attacks.base import CancelCheck
 from inspector.core.checks import CHECKS, CheckResult, iter_checks, refresh_checks
 from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
+from inspector.core.models.gradients import with_faithful_gradients
 from inspector.core.results import ModelResult
 from inspector.core.smoothing import SmoothingSpec, radius_grid, smooth_model, smoothing_curve
-from inspector.core.sweep import ModelSweep, Progress, with_faithful_gradients
+from inspector.core.sweep_events import Progress
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 NOISE_BATCH_FACTOR = 8  # noisy copies per forward pass = this × the attack batch size

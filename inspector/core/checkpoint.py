@@ -20,7 +20,7 @@ import numpy as np
 from inspector.core.atomic import atomic_write_text
 from inspector.core.audit import Audit, load_audit, save_audit
 from inspector.core.data.base import DatasetInfo
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.results import EvaluationResults
 from inspector.core.safe_files import Refused, read_bounded
 from inspector.core.shards import Shard, check_same_run, run_identity
@@ -91,8 +91,8 @@ class Checkpoint:
         for m in saved.models:
             if not np.array_equal(m.sweep.indices, indices):
                 raise InspectorError(
-                    f"{self.path} evaluated other examples than this run (another --limit "
-                    "or shard): resume with the same options, or give another folder"
+                    f"{self.path} evaluated other examples than this run",
+                    HintKind.SAME_EXAMPLES,
                 )
         return saved
 

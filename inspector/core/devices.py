@@ -12,7 +12,7 @@ import re
 
 import torch
 
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 
 _CUDA_RE = re.compile(r"^cuda(?::(\d+))?$")
 _CHOICES = "use auto, cpu, cuda or cuda:N"
@@ -30,8 +30,8 @@ def resolve_device(name: str) -> torch.device:
         raise InspectorError(f"unknown device {name!r}; {_CHOICES}")
     if not torch.cuda.is_available():
         raise InspectorError(
-            f"device {name!r} asked for but torch sees no usable CUDA GPU here; "
-            "use --device cpu (or auto)"
+            f"device {name!r} asked for but torch sees no usable CUDA GPU here",
+            HintKind.DEVICE_CPU,
         )
     if match.group(1) is None:
         return torch.device("cuda")

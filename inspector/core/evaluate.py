@@ -20,20 +20,15 @@ from inspector.core.cancellation import cancel_inside
 from inspector.core.checkpoint import Checkpoint
 from inspector.core.data import adapt, open_dataset, stratified_subset
 from inspector.core.data.base import ImageDataset
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.models import load_model
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult, environment
 from inspector.core.shards import Shard
 from inspector.core.smoothing import SmoothingSpec
-from inspector.core.sweep import (
-    BatchChosen,
-    BatchDone,
-    EpsFinished,
-    ModelSweep,
-    Progress,
-    sweep_model,
-)
+from inspector.core.sweep import sweep_model
+from inspector.core.sweep_events import BatchChosen, BatchDone, EpsFinished, Progress
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 
@@ -94,10 +89,10 @@ def dataset_for(model: LoadedModel, dataset: ImageDataset, resize: bool) -> Imag
         return dataset
     if not resize or not _adaptable(expected, found):
         shown = "×".join(map(str, found)), "×".join(map(str, expected))
-        raise InspectorError(
-            f"the dataset's images are {shown[0]} but {model.info.name} expects {shown[1]}; "
-            + _shape_advice(expected, found)
-        )
+        what = f"the dataset's images are {shown[0]} but {model.info.name} expects {shown[1]}"
+        if _adaptable(expected, found):
+            raise InspectorError(what, HintKind.RESIZE)
+        raise InspectorError(f"{what}; {_shape_advice(expected)}")
     return adapt(dataset, expected)
 
 
@@ -106,10 +101,8 @@ def _adaptable(expected: tuple[int, ...], found: tuple[int, ...]) -> bool:
     return expected[0] in (1, 3) and found[0] in (1, 3)
 
 
-def _shape_advice(expected: tuple[int, ...], found: tuple[int, ...]) -> str:
-    """What fixes a shape mismatch; resizing is offered only where it works."""
-    if _adaptable(expected, found):
-        return "pass --resize to resize them, or use matching data"
+def _shape_advice(expected: tuple[int, ...]) -> str:
+    """What fixes a shape mismatch that resizing cannot (that one is HintKind.RESIZE)."""
     if expected[-1] in (1, 3) and expected[0] not in (1, 3):
         return (
             "that looks like channels-last (N×H×W×C) input, but images are given as "

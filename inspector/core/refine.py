@@ -1,8 +1,9 @@
 """Refining the ε grid of a finished sweep: attack only at the new ε values.
 
-At a new ε the attack runs on the examples not yet broken at or below it. An example it
-breaks gets that ε as its breaking ε, and every larger grid point then reports that
-adversarial point (the balls are nested), so curves stay monotone. The result is the union
+The sweep's ε loop (eps_loop.py) runs on the new columns alone: at a new ε the attack runs
+on the examples not yet broken at or below it. An example it breaks gets that ε as its
+breaking ε, and every larger grid point then reports that adversarial point (the balls are
+nested), so curves stay monotone. The result is the union
 of both runs' findings: an upper bound at least as tight as either. Each model keeps its
 sanity checks and smoothing (`assess.refreshed`: only what the new ε values need is redone).
 """
@@ -17,18 +18,14 @@ import numpy as np
 from inspector.core.assess import refreshed
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.data.base import ImageDataset
+from inspector.core.eps_loop import EpsLoop, Tally
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import dataset_for
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.sweep import (
-    EpsFinished,
-    ModelSweep,
-    Progress,
-    _AdversarialPass,
-    _batches,
-    _Images,
-)
+from inspector.core.sweep_events import EpsFinished, Progress
+from inspector.core.sweep_passes import ImageCache
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 
@@ -43,7 +40,8 @@ def can_refine(old: ThreatModel, new: ThreatModel) -> bool:
 
 
 def _widen(old: ModelSweep, grid: tuple[float, ...]) -> tuple[ModelSweep, list[int]]:
-    """The old results on the new grid; new columns start as copies of their left neighbour."""
+    """The old results on the new grid (a copy), finished up to its first new point; new
+    columns start as copies of their left neighbour."""
     source = [
         max(i for i, e in enumerate(old.eps) if e <= g) if g >= old.eps[0] else 0 for g in grid
     ]
@@ -52,27 +50,14 @@ def _widen(old: ModelSweep, grid: tuple[float, ...]) -> tuple[ModelSweep, list[i
     wide.adv_pred, wide.adv_conf = old.adv_pred[:, source], old.adv_conf[:, source]
     wide.adv_probs = None if old.adv_probs is None else old.adv_probs[:, source]
     wide.adv_images = None if old.adv_images is None else old.adv_images[:, source]
-    wide.eps_done = len(grid)
     new_points = [k for k, g in enumerate(grid) if g not in old.eps]
+    wide.eps_done = min(new_points) if new_points else len(grid)
     return wide, new_points
 
 
 def widen_to(old: ModelSweep, grid: tuple[float, ...]) -> ModelSweep:
     """Old results on a finer grid, new points not computed yet (shown as partial)."""
-    wide, new_points = _widen(old, grid)
-    wide.eps_done = min(new_points) if new_points else len(grid)
-    return wide
-
-
-def _propagate(sweep: ModelSweep, k: int, positions: np.ndarray) -> None:
-    """Examples broken at grid point k report that adversarial point at every larger ε."""
-    for j in range(k + 1, len(sweep.eps)):
-        sweep.adv_pred[positions, j] = sweep.adv_pred[positions, k]
-        sweep.adv_conf[positions, j] = sweep.adv_conf[positions, k]
-        if sweep.adv_probs is not None:
-            sweep.adv_probs[positions, j] = sweep.adv_probs[positions, k]
-        if sweep.adv_images is not None:
-            sweep.adv_images[positions, j] = sweep.adv_images[positions, k]
+    return _widen(old, grid)[0]
 
 
 def refine_sweep(
@@ -85,35 +70,24 @@ def refine_sweep(
     batch_size: int = 128,
     cancel: CancelCheck | None = None,
 ) -> Iterator[Progress | EpsFinished | ModelSweep]:
-    """Extend a complete sweep to `threat.eps`; the last item yielded is the refined sweep."""
+    """Extend a complete sweep to `threat.eps`; the last item yielded is the refined sweep.
+
+    Each `EpsFinished` snapshot is fenced at the next new point still to attack."""
     if old.partial:
         raise InspectorError("only a complete run can be refined; run it again instead")
     if old.adv_probs is None:
         raise InspectorError("these results lack probabilities (loaded from a file); run again")
     sweep, new_points = _widen(old, tuple(threat.eps))
-    attack = _AdversarialPass(model, threat, sweep)
-    images = _Images(dataset, sweep.indices)
-    total, done = len(new_points) * int(sweep.clean_correct.sum()), 0
-    for k in new_points:
-        eps = sweep.eps[k]
-        not_broken = np.isnan(sweep.breaking_eps) | (sweep.breaking_eps > eps)
-        targets = np.flatnonzero(sweep.clean_correct & not_broken)
-        done += int(sweep.clean_correct.sum()) - len(targets)
-        before = sweep.breaking_eps.copy()
-        sweep.breaking_eps[targets] = np.nan  # attack.batch sets it where the attack succeeds
-        try:
-            for positions in _batches(targets, batch_size):
-                attack.batch(k, positions, images.get(positions), cancel)
-                done += len(positions)
-                yield Progress(model_index, model.info.name, "attack", eps, done, total)
-        except Cancelled:
-            return  # the old sweep stands untouched
-        flipped = targets[~np.isnan(sweep.breaking_eps[targets])]
-        unflipped = targets[np.isnan(sweep.breaking_eps[targets])]
-        sweep.breaking_eps[unflipped] = before[unflipped]
-        _propagate(sweep, k, flipped)
-        yield EpsFinished(model_index, model.info.name, k, sweep.copy())
-    yield sweep
+    filled = np.array([g in old.eps for g in sweep.eps])
+    loop = EpsLoop(
+        model, threat, sweep, ImageCache(dataset, sweep.indices), batch_size,
+        model_index=model_index, cancel=cancel, filled=filled,
+    )  # fmt: skip
+    attacked = sum(sweep.eps[k] > 0 for k in new_points)
+    tally = Tally(0, attacked * int(sweep.clean_correct.sum()))
+    if (yield from loop.run(new_points, tally)):
+        yield sweep
+    # cancelled: no sweep is yielded, and the old one stands untouched
 
 
 def refine_evaluation(

@@ -27,7 +27,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.models.base import ModelInfo
 from inspector.core.results_check import MAX_RESULTS_BYTES, check_results_json, read_json_bytes
 from inspector.core.safe_files import Refused, read_bounded
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 FORMAT = "robustness-inspector/results"

@@ -15,8 +15,9 @@ import math
 import re
 from typing import Any
 
+from inspector.core.attacks.registry import NAMES
 from inspector.core.errors import InspectorError
-from inspector.core.threat import ATTACKS, NORMS
+from inspector.core.threat import NORMS
 
 MAX_RESULTS_BYTES = 128 << 20  # a results file of 50,000 examples × 100 ε is ~75 MB
 MAX_DEPTH = 16  # the format nests 7 levels; free fields (checks, smoothing) a few more
@@ -216,8 +217,8 @@ def _threat(data: Any) -> tuple[float, ...]:
     t = _dict(data, "threat_model")
     if t.get("norm") not in NORMS:
         _fail("threat_model.norm", f"must be one of {', '.join(NORMS)}")
-    if t.get("attack") not in ATTACKS:
-        _fail("threat_model.attack", f"must be one of {', '.join(ATTACKS)}")
+    if t.get("attack") not in NAMES:
+        _fail("threat_model.attack", f"must be one of {', '.join(NAMES)}")
     eps = tuple(
         _number(e, f"threat_model.eps[{i}]", 0.0)
         for i, e in enumerate(_list(t.get("eps"), "threat_model.eps", most=MAX_EPS))

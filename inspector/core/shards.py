@@ -16,28 +16,14 @@ from typing import Any
 import numpy as np
 
 from inspector.core.data.base import DatasetInfo
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import PER_EXAMPLE, ModelSweep
 from inspector.core.threat import ThreatModel
 
 MAX_SHARDS = 100_000
-# per-example arrays of a sweep, concatenated in shard order (None in any part: None)
-_ROWS = (
-    "indices",
-    "labels",
-    "clean_pred",
-    "clean_conf",
-    "adv_pred",
-    "adv_conf",
-    "breaking_eps",
-    "certified_radius",
-    "broken_by",
-    "min_norm_radius",
-    "clean_probs",
-    "adv_probs",
-    "adv_images",
-)
+_ROWS = PER_EXAMPLE  # per-example arrays of a sweep, concatenated in shard order (None in
+# any part: None)
 
 
 @dataclass(frozen=True)
@@ -77,7 +63,7 @@ def parse_shard(text: str) -> Shard:
 def shard_from_record(record: Any, source: str) -> tuple[Shard, int]:
     """A part's shard and the whole evaluation's example count, checked (files may be hostile)."""
     if not isinstance(record, dict):
-        raise InspectorError(f"{source} is not a part of a sharded run; merge only --shard parts")
+        raise InspectorError(f"{source} is not a part of a sharded run", HintKind.SHARD_PARTS)
     values = [record.get(k) for k in ("index", "count", "examples")]
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise InspectorError(f"{source} has a damaged shard record; re-run that part")

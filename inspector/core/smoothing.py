@@ -27,11 +27,10 @@ import torch
 from scipy.stats import beta, norm
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, Forward
-from inspector.core.attacks.square import forward_from_loaded
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
-from inspector.core.models.base import LoadedModel
-from inspector.core.sweep import Progress
+from inspector.core.models.base import LoadedModel, forward_from_loaded
+from inspector.core.sweep_events import Progress
 from inspector.core.threat import ThreatModel
 
 CURVE_POINTS = 11  # radii from 0 to the largest certifiable radius

@@ -27,7 +27,7 @@ from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import ModelInfo
 from inspector.core.results import EvaluationResults
-from inspector.core.safe_files import Refused, inside_folder, regular_file_size, system_path
+from inspector.core.safe_files import Refused, is_inside, regular_file_size, system_path
 
 KINDS = ("model", "dataset")
 OK, CHANGED, MISSING = "ok", "changed", "missing"
@@ -71,7 +71,7 @@ def model_sha256(info: ModelInfo, path: str | Path) -> str:
         return sha256_file(path)
     extras = [path.parent / name for name in listed[len(MULTI_FILE_NOTE) :].split(", ")[1:]]
     for extra in extras:
-        if not inside_folder(extra, path.parent):
+        if not is_inside(extra, path.parent):
             raise Refused(f"{extra} is not beside the model file {path.name}")
         regular_file_size(extra)
     return sha256_bytes(*(sha256_file(f).encode() for f in [path, *extras]))
@@ -85,7 +85,7 @@ def _resolved(path: str, folder: Path | None) -> Path:
 
 def _allowed(path: Path, folder: Path | None, confirmed: frozenset[str]) -> bool:
     """May this path be looked at without asking? In the audit's folder, or confirmed."""
-    return folder is None or str(path) in confirmed or inside_folder(path, folder)
+    return folder is None or str(path) in confirmed or is_inside(path, folder)
 
 
 def _short(sha: str) -> str:
@@ -112,13 +112,7 @@ def model_status(
         return status(REFUSED, f"model {info.name}: not opened: {exc}")
     except OSError as exc:
         return status(MISSING, f"model {info.name}: cannot read {path} ({exc}); locate it")
-    if found != info.sha256:
-        return status(
-            CHANGED,
-            f"model {info.name}: {path} has changed since the evaluation (sha256 "
-            f"{_short(found)}, results are for {_short(info.sha256)}); re-run to evaluate it",
-        )
-    return status(OK, f"model {info.name}: {path} unchanged")
+    return _compared(status, f"model {info.name}: {path}", found, info.sha256)
 
 
 def _dataset_path(spec: str) -> Path | None:
@@ -183,13 +177,20 @@ def dataset_status(
         found = (resolver or dataset_sha256)(info.spec)
     except (InspectorError, OSError) as exc:
         return status(CHANGED, f"dataset {shown} can no longer be read ({exc})")
-    if found != info.sha256:
+    return _compared(status, f"dataset {shown}", found, info.sha256)
+
+
+def _compared(
+    status: Callable[[str, str], SourceStatus], what: str, found: str, expected: str
+) -> SourceStatus:
+    """Unchanged, or changed naming both hashes: the one verdict for models and data."""
+    if found != expected:
         return status(
             CHANGED,
-            f"dataset {shown} has changed since the evaluation (sha256 {_short(found)}, "
-            f"results are for {_short(info.sha256)}); re-run to evaluate it",
+            f"{what} has changed since the evaluation (sha256 {_short(found)}, results are "
+            f"for {_short(expected)}); re-run to evaluate it",
         )
-    return status(OK, f"dataset {shown} unchanged")
+    return status(OK, f"{what} unchanged")
 
 
 def check_results_sources(

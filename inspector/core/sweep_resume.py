@@ -16,7 +16,7 @@ import numpy as np
 from inspector.core.errors import InspectorError
 
 if TYPE_CHECKING:
-    from inspector.core.sweep import ModelSweep
+    from inspector.core.sweep_record import ModelSweep
     from inspector.core.threat import ThreatModel
 
 

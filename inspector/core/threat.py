@@ -10,46 +10,27 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any
 
-from inspector.core.errors import InspectorError
+from inspector.core.attacks.registry import (
+    ATTACK_SPECS,
+    DEFAULT_QUERIES,
+    NAMES,
+    spec,
+)
+from inspector.core.attacks.step_size import pgd_step_size
+from inspector.core.errors import HintKind, InspectorError
 
 NORMS = ("linf", "l2")
-ATTACKS = ("fgsm", "pgd", "apgd-ce", "apgd-t", "square", "fmn", "ensemble", "fast")
-# What a name means, for labels: FGSM and PGD for speed and teaching, the ensemble for audits.
-ATTACK_NAMES = {
-    "fgsm": "FGSM",
-    "pgd": "PGD",
-    "apgd-ce": "APGD-CE",
-    "apgd-t": "APGD-T",
-    "square": "Square",
-    "fmn": "FMN",
-    "ensemble": "ensemble",
-    "fast": "fast audit",
-}
-GRADIENT_FREE = ("square",)  # runs on forward passes alone (ONNX without a torch conversion)
-# Steps an attack gets when the user names it without --steps (the papers' budgets for APGD/FMN).
-DEFAULT_STEPS = {
-    "fgsm": 1,
-    "pgd": 10,
-    "apgd-ce": 100,
-    "apgd-t": 100,
-    "square": 100,
-    "fmn": 100,
-    "ensemble": 100,
-    "fast": 100,
-}
-# Restarts an attack gets when named without --restarts. The ensemble runs each APGD member
-# twice: with one run it missed an example torchattacks' AutoAttack found (digits_standard,
-# ε = 0.15, 100 digits); with two it matched it everywhere tested.
-DEFAULT_RESTARTS = {"ensemble": 2}
-# Attacks made of several members (each on the points the ones before left robust): the
-# ensemble after AutoAttack, and the fast audit (APGD-T on MALT-ranked targets, issue 18).
-ENSEMBLES = ("ensemble", "fast")
-FAST_TARGETS = 3  # the fast audit's APGD-T runs on the 3 best MALT-ranked classes
-APGD_T_TARGETS = 9  # APGD-T attacks the 9 most likely other classes (fewer if there are fewer)
+# Views of the attack registry (attacks/registry.py, the one source) for code that still
+# asks the threat model: the names, the gradient-free ones, the ensembles, the defaults.
+ATTACKS = NAMES
+GRADIENT_FREE = tuple(s.name for s in ATTACK_SPECS if s.gradient_free)  # ONNX without torch
+ENSEMBLES = tuple(s.name for s in ATTACK_SPECS if s.is_ensemble)  # members on what is left
+DEFAULT_STEPS = MappingProxyType({s.name: s.steps for s in ATTACK_SPECS})
+DEFAULT_RESTARTS = MappingProxyType({s.name: s.restarts for s in ATTACK_SPECS})
 NORM_SYMBOLS = {"linf": "L∞", "l2": "L2"}
-DEFAULT_STEP_FACTOR = 2.5  # Madry et al.: step = 2.5·ε/steps reaches the ball's far side
 
 
 def parse_eps(text: str) -> float:
@@ -70,7 +51,7 @@ def parse_eps_list(text: str) -> tuple[float, ...]:
     """Parse a comma-separated ε grid such as `0,2/255,4/255,8/255`; returns it sorted, unique."""
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
-        raise InspectorError("the ε list is empty: give e.g. --eps 0,2/255,4/255,8/255")
+        raise InspectorError("the ε list is empty", HintKind.EPS_LIST)
     return tuple(sorted({parse_eps(p) for p in parts}))
 
 
@@ -106,16 +87,13 @@ class ThreatModel:
     restarts: int = 1
     seed: int = 0
     num_examples: int | None = None
-    queries: int = 1000
+    queries: int = DEFAULT_QUERIES
     certificate: bool = True  # try the exact affine certificate (a few batched passes)
 
     def __post_init__(self) -> None:
         if self.norm not in NORMS:
             raise InspectorError(f"unknown norm {self.norm!r}: choose one of {', '.join(NORMS)}")
-        if self.attack not in ATTACKS:
-            raise InspectorError(
-                f"unknown attack {self.attack!r}: choose one of {', '.join(ATTACKS)}"
-            )
+        spec(self.attack)  # an unknown name says which ones there are
         if not self.eps:
             raise InspectorError("the ε grid is empty")
         if any(not math.isfinite(e) or e < 0 for e in self.eps):
@@ -135,43 +113,14 @@ class ThreatModel:
         """The step size used at this ε."""
         if self.attack == "fgsm":
             return eps
-        if self.step_size is not None:
-            return self.step_size
-        return DEFAULT_STEP_FACTOR * eps / self.steps
+        return pgd_step_size(eps, self.steps, self.step_size)
 
     def with_examples(self, n: int) -> ThreatModel:
         return replace(self, num_examples=n)
 
     def attack_label(self) -> str:
         """The attack and its whole budget (steps, restarts, queries, step size rule)."""
-        if self.attack == "fgsm":
-            return "FGSM"
-        if self.attack != "pgd":
-            return self._strong_attack_label()
-        step = (
-            f"step {self.step_size:.4g}"
-            if self.step_size is not None
-            else f"step {DEFAULT_STEP_FACTOR:g}·ε/{self.steps}"
-        )
-        restarts = f"{self.restarts} restart" + ("s" if self.restarts != 1 else "")
-        return f"PGD-{self.steps} ({step}, {restarts})"
-
-    def _strong_attack_label(self) -> str:
-        restarts = f"{self.restarts} restart" + ("s" if self.restarts != 1 else "")
-        apgd_ce = f"APGD-CE {self.steps} steps, {restarts}"
-        targets = f"top-{APGD_T_TARGETS} targets × {self.steps} steps, {restarts} each"
-        apgd_t = f"APGD-T {targets}"
-        square = f"Square {self.queries} queries"
-        labels = {
-            "apgd-ce": f"APGD-CE ({self.steps} steps, {restarts})",
-            "apgd-t": f"APGD-T ({targets})",
-            "square": f"Square ({self.queries} queries)",
-            "fmn": f"FMN ({self.steps} steps, minimum norm)",
-            "ensemble": f"ensemble ({apgd_ce}; {apgd_t}; {square})",
-            "fast": f"fast audit ({apgd_ce}; APGD-T MALT-ranked top-{FAST_TARGETS} targets × "
-            f"{self.steps} steps, {restarts} each; {square})",
-        }
-        return labels[self.attack]
+        return spec(self.attack).budget_label(self)
 
     def describe(self) -> str:
         """One line that goes with every printed or saved figure."""

@@ -14,9 +14,10 @@ import numpy as np
 from inspector.core.checks.result import warning_note
 from inspector.core.data.base import DatasetInfo, ImageDataset
 from inspector.core.metrics import Rates, rates_at, statuses
-from inspector.core.models.base import ModelInfo
+from inspector.core.models.base import LoadedModel, ModelInfo
+from inspector.core.models.gradients import with_faithful_gradients
 from inspector.core.results import EvaluationResults
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 
@@ -77,6 +78,19 @@ class ResultsView:
         if 0 <= model_index < len(self.models):
             return self.models[model_index].sweep
         return None
+
+    def loaded_models(self, loaded: list[LoadedModel]) -> list[LoadedModel | None]:
+        """The loaded models matched to this view's by name (None where not open), each as
+        gradient work may use it: a conversion these results found unfaithful stays refused
+        for saliency, even when the results came from a file."""
+        by_name = {m.info.name: m for m in loaded}
+        found: list[LoadedModel | None] = []
+        for entry in self.models:
+            model = by_name.get(entry.info.name)
+            if model is not None and entry.sweep is not None:
+                model = with_faithful_gradients(model, entry.sweep)
+            found.append(model)
+        return found
 
     def eps_done(self, model_index: int) -> int:
         s = self.sweep(model_index)

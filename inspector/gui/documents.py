@@ -12,21 +12,24 @@ import dataclasses
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QMessageBox,
+    QWidget,
 )
 
 from inspector.core.audit import SUFFIX, Audit, check_sources, load_any, relocate, save_audit
 from inspector.core.autosave import Autosaver, discard_recoverable, find_recoverable
 from inspector.core.data import open_dataset
+from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.export import save_summary_json, write_csv
 from inspector.core.results import EvaluationResults
 from inspector.gui.sources_dialog import SourcesDialog
+from inspector.gui.wording import for_window
 from inspector.gui.workers import release, start_worker
 
 AUDIT_FILTER = f"Audits (*{SUFFIX});;Results (*.json);;All files (*)"
@@ -34,6 +37,44 @@ AUDIT_FILTER = f"Audits (*{SUFFIX});;Results (*.json);;All files (*)"
 
 def _with_suffix(path: str, suffix: str) -> str:
     return path if path.lower().endswith(suffix) else path + suffix
+
+
+class DocumentHost(Protocol):
+    """What the files need from the window: the results, the view's selections, and where
+    to show what happened. The window implements it; tests may pass anything that does."""
+
+    settings: QSettings
+
+    @property
+    def run_going_on(self) -> bool:
+        """A run (or refinement) is computing: no audit opens, autosaves are incomplete."""
+
+    def current_results(self) -> EvaluationResults | None: ...
+
+    def finished_results(self) -> EvaluationResults | None:
+        """The finished (or opened) results; None while a run has only partial ones."""
+
+    def view_state(self) -> dict: ...
+
+    def report_eps(self) -> float | None:
+        """The ε of the report's gallery: the slider's, where it has been computed."""
+
+    def report_dataset(self) -> ImageDataset | None:
+        """The dataset the report's gallery reads clean images from, when at hand."""
+
+    def show_error(self, message: str, details: str = "") -> None: ...
+
+    def say(self, message: str) -> None:
+        """One line in the status bar."""
+
+    def document_named(self, title: str, remembered: str | None = None) -> None:
+        """The results now have this title; `remembered`: a path for the recent files."""
+
+    def show_audit(self, audit: Audit) -> None: ...
+
+    def sources_checked(self, audit: Audit, statuses: list, opened: dict) -> None: ...
+
+    def relocated(self, audit: Audit) -> None: ...
 
 
 class Documents(QObject):
@@ -44,9 +85,9 @@ class Documents(QObject):
     exported = Signal(str)  # path of a CSV, JSON or PDF written
     failed = Signal(str)  # one-line message (also shown in a dialog)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: DocumentHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host, self.parent_widget = host, parent  # dialogs open over the parent
         self.path: Path | None = None  # the audit shown, once saved or opened
         self.audit: Audit | None = None  # what was opened, for relocating its sources
         # The opened file's folder: only files in it are hashed or opened unasked; others
@@ -90,8 +131,10 @@ class Documents(QObject):
 
     def _failed(self, what: str, exc: BaseException) -> None:
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        message = str(exc) if isinstance(exc, InspectorError) else f"{type(exc).__name__}: {exc}"
-        self.window.show_error(f"{what}: {message}", details)
+        message = (
+            for_window(exc) if isinstance(exc, InspectorError) else f"{type(exc).__name__}: {exc}"
+        )
+        self.host.show_error(f"{what}: {message}", details)
         self.failed.emit(f"{what}: {message}")
 
     def wait(self, timeout_ms: int = 30_000) -> None:
@@ -117,9 +160,9 @@ class Documents(QObject):
     # -- audits ---------------------------------------------------------------------------
 
     def _results_or_complain(self) -> EvaluationResults | None:
-        results = self.window.current_results()
+        results = self.host.current_results()
         if results is None or not results.models:
-            self.window.show_error("nothing to save yet: run an evaluation or open an audit")
+            self.host.show_error("nothing to save yet: run an evaluation or open an audit")
             return None
         return results
 
@@ -132,9 +175,9 @@ class Documents(QObject):
     def save_as(self) -> None:
         if self._results_or_complain() is None:
             return
-        start = self.window.settings.value("lastAuditFolder", "")
+        start = self.host.settings.value("lastAuditFolder", "")
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save audit", start, f"Audits (*{SUFFIX})"
+            self.parent_widget, "Save audit", start, f"Audits (*{SUFFIX})"
         )
         if path:
             self.save_to(_with_suffix(path, SUFFIX))
@@ -143,15 +186,14 @@ class Documents(QObject):
         results = self._results_or_complain()
         if results is None:
             return
-        audit = Audit(results=results, view=self.window.view_state())
-        self.window.statusBar().showMessage(f"Saving audit to {path}…")
+        audit = Audit(results=results, view=self.host.view_state())
+        self.host.say(f"Saving audit to {path}…")
 
         def done(_none: object) -> None:
             self.path = Path(path)
-            self.window.settings.setValue("lastAuditFolder", str(self.path.parent))
-            self.window.remember_audit(path)
-            self.window.set_document_title(self.path.name)
-            self.window.statusBar().showMessage(f"Audit saved to {path}")
+            self.host.settings.setValue("lastAuditFolder", str(self.path.parent))
+            self.host.document_named(self.path.name, remembered=path)
+            self.host.say(f"Audit saved to {path}")
             if self.recovered is not None:  # its results are safe now
                 discard_recoverable(self.recovered)
                 self.recovered = None
@@ -160,29 +202,27 @@ class Documents(QObject):
         self._start(save_audit, path, audit, done=done, what=f"cannot save the audit {path}")
 
     def ask_open(self) -> None:
-        start = self.window.settings.value("lastAuditFolder", "")
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open audit", start, AUDIT_FILTER)
+        start = self.host.settings.value("lastAuditFolder", "")
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open audit", start, AUDIT_FILTER)
         if path:
-            self.window.settings.setValue("lastAuditFolder", str(Path(path).parent))
+            self.host.settings.setValue("lastAuditFolder", str(Path(path).parent))
             self.open_path(path)
 
     def open_path(self, path: str, recovered: bool = False) -> None:
         """Show a saved audit (or results file) as it was, then check its source files."""
-        if self.window.runner.running:
-            self.window.show_error("a run is going on: cancel it before opening an audit")
+        if self.host.run_going_on:
+            self.host.show_error("a run is going on: cancel it before opening an audit")
             return
-        self.window.statusBar().showMessage(f"Opening {path}…")
+        self.host.say(f"Opening {path}…")
 
         def done(audit: Audit) -> None:
             self.audit = audit
             self.folder, self.confirmed, self._reopened = Path(path).resolve().parent, set(), set()
             self.path = None if recovered else Path(path)
             self.recovered = Path(path) if recovered else None
-            self.window.show_audit(audit)
+            self.host.show_audit(audit)
             name = "recovered results (unsaved)" if recovered else Path(path).name
-            self.window.set_document_title(name)
-            if not recovered:
-                self.window.remember_audit(path)
+            self.host.document_named(name, remembered=None if recovered else path)
             self.check_sources(audit)
 
         self._start(load_any, path, done=done, what=f"cannot open {path}")
@@ -197,18 +237,18 @@ class Documents(QObject):
         def done(statuses: list) -> None:
             fresh = [s for s in statuses if s.ok and (s.kind, s.name) not in self._reopened]
             self._reopened |= {(s.kind, s.name) for s in fresh}
-            self.window.sources_checked(audit, fresh, opened)  # queues the newly matching files
+            self.host.sources_checked(audit, fresh, opened)  # queues the newly matching files
             self.sourcesChecked.emit(statuses)
             if self.sources_dialog is not None:
                 self.sources_dialog.close()
             if not all(s.ok for s in statuses):
                 self.sources_dialog = SourcesDialog(
-                    statuses, self.locate, self.window, confirm=self.confirm
+                    statuses, self.locate, self.parent_widget, confirm=self.confirm
                 )
                 self.sources_dialog.open()
                 unchecked = sum(s.status == "not checked" for s in statuses)
                 if unchecked:
-                    self.window.statusBar().showMessage(
+                    self.host.say(
                         f"{unchecked} file(s) of this audit lie outside its folder: not checked "
                         "until you confirm them (Files of this audit)"
                     )
@@ -234,9 +274,9 @@ class Documents(QObject):
         if audit is None:
             return
         if kind == "model":
-            path, _ = QFileDialog.getOpenFileName(self.window, f"Locate model {name}")
+            path, _ = QFileDialog.getOpenFileName(self.parent_widget, f"Locate model {name}")
         else:
-            path = QFileDialog.getExistingDirectory(self.window, f"Locate dataset {name}")
+            path = QFileDialog.getExistingDirectory(self.parent_widget, f"Locate dataset {name}")
         if not path:
             return
 
@@ -246,7 +286,7 @@ class Documents(QObject):
             self.audit = moved
             self.confirmed.add(str(Path(path).resolve()))  # the user chose this file
             self.confirmed.add(moved.results.dataset.spec)
-            self.window.relocated(moved)
+            self.host.relocated(moved)
             if self.sources_dialog is not None:
                 self.sources_dialog.close()
             self.check_sources(moved, opened)
@@ -265,15 +305,15 @@ class Documents(QObject):
         if results is None:
             return
         if path is None:
-            start = self.window.settings.value("lastExportFolder", "")
-            path, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
+            start = self.host.settings.value("lastExportFolder", "")
+            path, _ = QFileDialog.getSaveFileName(self.parent_widget, title, start, file_filter)
         if path:
-            self.window.settings.setValue("lastExportFolder", str(Path(path).parent))
+            self.host.settings.setValue("lastExportFolder", str(Path(path).parent))
             self.export_to(_with_suffix(path, suffix), write, results)
 
     def export_to(self, path: str, write: Callable, results: EvaluationResults) -> None:
         def done(_none: object) -> None:
-            self.window.statusBar().showMessage(f"Written {path}")
+            self.host.say(f"Written {path}")
             self.exported.emit(path)
 
         self._start(write, path, results, done=done, what=f"cannot write {path}")
@@ -286,18 +326,11 @@ class Documents(QObject):
 
     def export_report(self, path: str | None = None) -> None:
         """The PDF report, its gallery at the slider's ε (where that ε has been computed)."""
-        window = self.window
-        view = window.view
-        eps = None
-        if view is not None and any(
-            window.eps_bar.eps_index < view.eps_done(i) for i in range(len(view.models))
-        ):
-            eps = view.eps[window.eps_bar.eps_index]
-        dataset = None if view is None else view.dataset
+        eps, dataset = self.host.report_eps(), self.host.report_dataset()
         source = "" if self.path is None else str(self.path)
         from inspector.gui.report_maps import cached_saliency
 
-        saliency = cached_saliency(window, window.current_results())  # maps already computed
+        saliency = cached_saliency(self.host, self.host.current_results())  # already computed
 
         def write(path: str, results: EvaluationResults) -> int:
             from inspector.render.pdf import render_report
@@ -319,14 +352,14 @@ class Documents(QObject):
             if final:
                 self._autosave_again = "final"
             return
-        results = self.window.current_results()
+        results = self.host.current_results()
         if results is None or not results.models:
             return
         if self.autosaver is None:
             self.autosaver = Autosaver()
-        if self.window.results is None and self.window.runner.running:  # a run goes on
+        if self.host.finished_results() is None and self.host.run_going_on:  # a run goes on
             results = dataclasses.replace(results, incomplete=True)
-        audit = Audit(results=results, view=self.window.view_state())
+        audit = Audit(results=results, view=self.host.view_state())
         self._autosaving = True
 
         def done(_written: object) -> None:
@@ -339,7 +372,7 @@ class Documents(QObject):
 
         def failed(exc: BaseException) -> None:  # autosave is a safety net: say it, go on
             self._autosaving = False
-            self.window.statusBar().showMessage(f"Autosave failed: {exc}")
+            self.host.say(f"Autosave failed: {exc}")
 
         self._start(self.autosaver.save, audit, final, done=done, failed=failed)
 
@@ -366,7 +399,7 @@ class Documents(QObject):
             f"{newest.describe()}\n{newest.threat_model}\n\n"
             "Recover them? (Discard deletes the recovery file.)",
             QMessageBox.StandardButton.NoButton,
-            self.window,
+            self.parent_widget,
         )
         box.setObjectName("recoveryBox")
         recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)

@@ -7,13 +7,14 @@ and boundary-error rate at ε.
 When every model's results carry a per-example radius (the FMN minimum-norm attack),
 robust accuracy is known at every ε, so the slider moves freely in fine steps; the
 table and the detail panel then show the grid point at or below that ε.
+
+The cursor itself lives in the session (core/session.py): the slider writes it there and
+follows it from there, like every other panel.
 """
 
 from __future__ import annotations
 
-import bisect
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,21 +25,26 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.checks.result import WARNING_MARK
+from inspector.core.session import EpsCursor, Session
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
 from inspector.render.palette import CHECK_COLORS, model_color
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
+GRID_TIP = "Perturbation budget ε: moves over the computed ε grid"
+FINE_TIP = (
+    "Perturbation budget ε: moves freely; every example's own radius (FMN) gives "
+    "the rates at any ε, the table shows the grid point at or below it"
+)
 
 
 class EpsBar(QWidget):
-    epsIndexChanged = Signal(int)  # the grid point at or below ε
-    epsValueChanged = Signal(float)  # ε itself (between grid points in fine mode)
+    """The slider over the session's ε cursor, and the headline rates at that ε."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.view: ResultsView | None = None
+        self.session = session if session is not None else Session()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         row = QHBoxLayout()
@@ -47,7 +53,7 @@ class EpsBar(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(1)
         self.slider.setPageStep(1)
-        self.slider.setToolTip("Perturbation budget ε: moves over the computed ε grid")
+        self.slider.setToolTip(GRID_TIP)
         # Both change on every move: boxes whose size does not follow their text (a QLabel
         # would make the window run its layout again each time).
         self.value_label = StableCaption(1, Qt.AlignmentFlag.AlignRight, objectName="epsValue")
@@ -66,68 +72,78 @@ class EpsBar(QWidget):
             "clean input, but flipped by a perturbation inside the ε-ball."
         )
         layout.addWidget(self.headline)
-        self.slider.valueChanged.connect(self._on_value)
-        self.fine = False
-        self._last_index = 0
+        self.slider.valueChanged.connect(self._on_slider)
+        self.session.view_changed.connect(lambda _view: self._follow())
+        self.session.results_changed.connect(lambda _none: self._follow())
+        self.session.eps_changed.connect(self._on_cursor)
+        self._fine_slider = False  # the slider's range: FINE_STEPS positions or grid points
+        self._follow()
+
+    @property
+    def view(self) -> ResultsView | None:
+        return self.session.view
+
+    @property
+    def fine(self) -> bool:
+        return self.session.eps.fine
 
     @property
     def eps_index(self) -> int:
         """The grid point shown by the table and the detail panel."""
-        if not self.fine or self.view is None:
-            return self.slider.value()
-        return max(0, bisect.bisect_right(self.view.eps, self.eps_value + 1e-12) - 1)
+        return self.session.eps.index
 
     @property
     def eps_value(self) -> float:
-        if self.view is None:
-            return 0.0
-        if self.fine:
-            return max(self.view.eps) * self.slider.value() / FINE_STEPS
-        return self.view.eps[self.slider.value()]
+        return self.session.eps.value
 
     def set_eps_index(self, k: int) -> None:
-        """Go to grid point k (in fine mode, to the slider position nearest to it)."""
-        if self.view is None or not 0 <= k < len(self.view.eps):
+        """Go to grid point k (in fine mode, to ε = that grid point)."""
+        self.session.set_eps_index(k)
+
+    def _position(self, cursor: EpsCursor) -> int:
+        """The slider position that shows the cursor."""
+        if not cursor.fine:
+            return cursor.index
+        top = max(self.session.grid) or 1.0
+        return round(FINE_STEPS * cursor.value / top)
+
+    def _on_slider(self, position: int) -> None:
+        """The user moved the slider: the session moves, and tells everyone once."""
+        session = self.session
+        if not session.grid:
             return
-        if self.fine:
-            top = max(self.view.eps) or 1.0
-            self.slider.setValue(round(FINE_STEPS * self.view.eps[k] / top))
+        if session.eps.fine:
+            session.set_eps_value(max(session.grid) * position / FINE_STEPS)
         else:
-            self.slider.setValue(k)
+            session.set_eps_index(position)
 
-    def set_view(self, view: ResultsView | None) -> None:
-        self.view = view
-        self.fine = False
+    def _on_cursor(self, cursor: EpsCursor) -> None:
+        if cursor.fine != self._fine_slider:
+            self._set_range(cursor.fine)
+        self._place(cursor)
+        self._redraw()
+
+    def _place(self, cursor: EpsCursor) -> None:
+        if self.slider.value() != (position := self._position(cursor)):
+            self.slider.blockSignals(True)
+            self.slider.setValue(position)
+            self.slider.blockSignals(False)
+
+    def _set_range(self, fine: bool) -> None:
+        """Grid steps or free steps (the session keeps the ε shown)."""
+        self._fine_slider = fine
         self.slider.blockSignals(True)
-        self.slider.setRange(0, 0 if view is None else len(view.eps) - 1)
-        self.slider.setValue(0 if view is None else len(view.eps) // 2)
-        self.slider.blockSignals(False)
-        self._last_index = self.slider.value()
-        self.refresh()
-
-    def _fine_possible(self) -> bool:
-        view = self.view
-        return (
-            view is not None
-            and len(view.models) > 0
-            and all(view.rates_between(i, 0.0) is not None for i in range(len(view.models)))
-        )
-
-    def _set_fine(self, fine: bool) -> None:
-        """Switch between grid steps and free steps, keeping the ε shown."""
-        k = self.eps_index
-        self.fine = fine
-        self.slider.blockSignals(True)
-        self.slider.setRange(0, FINE_STEPS if fine else len(self.view.eps) - 1)
+        grid = self.session.grid
+        self.slider.setRange(0, FINE_STEPS if fine else max(0, len(grid) - 1))
         self.slider.setTickInterval(FINE_STEPS // 10 if fine else 1)
-        self.set_eps_index(k)
         self.slider.blockSignals(False)
-        self.slider.setToolTip(
-            "Perturbation budget ε: moves freely; every example's own radius (FMN) gives "
-            "the rates at any ε, the table shows the grid point at or below it"
-            if fine
-            else "Perturbation budget ε: moves over the computed ε grid"
-        )
+        self.slider.setToolTip(FINE_TIP if fine else GRID_TIP)
+
+    def _follow(self) -> None:
+        """Other or newer results: the slider's range and place, the label and headline."""
+        self._set_range(self.session.eps.fine)
+        self._place(self.session.eps)
+        self.refresh()
 
     def refresh(self) -> None:
         """Redraw the label and the headline at the current ε (new results may have come)."""
@@ -135,18 +151,18 @@ class EpsBar(QWidget):
             self.value_label.setText("ε = –")
             self.headline.setText("Run an evaluation to see the tradeoff.")
             return
-        if self._fine_possible() != self.fine:
-            self._set_fine(not self.fine)
         self._redraw()
 
     def _redraw(self) -> None:
-        """The label and the headline at the slider's ε (what a move changes)."""
+        """The label and the headline at the cursor's ε (what a move changes)."""
+        if self.view is None:
+            return
         norm = NORM_SYMBOLS[self.view.threat.norm]
         self.value_label.setText(f"{norm} ε = {format_eps(self.eps_value)}")
         self.headline.setText(self._headline_html(self.eps_index))
 
     def rates(self, i: int, k: int):
-        """Model i's rates at the slider's ε: from the radii in fine mode, else at grid k."""
+        """Model i's rates at the cursor's ε: from the radii in fine mode, else at grid k."""
         if self.fine:
             return self.view.rates_between(i, self.eps_value)
         return self.view.rates(i, k)
@@ -168,15 +184,3 @@ class EpsBar(QWidget):
             )
         self.headline.setToolTip("\n\n".join(notes))
         return "<br>".join(parts)
-
-    def _on_value(self, _position: int) -> None:
-        # Whether fine steps are possible changes only with new results (refresh), not here:
-        # deciding it computes every model's rates from the radii.
-        if self.view is not None:
-            self._redraw()
-        k = self.eps_index
-        if self.fine:
-            self.epsValueChanged.emit(self.eps_value)
-        if k != self._last_index or not self.fine:
-            self._last_index = k
-            self.epsIndexChanged.emit(k)

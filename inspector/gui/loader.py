@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from superqt.utils import FunctionWorker
 
 from inspector.core.errors import InspectorError
+from inspector.gui.wording import for_window
 from inspector.gui.workers import release, start_worker
 
 
@@ -84,7 +85,7 @@ class FileLoader(QObject):
     def _on_error(self, job: LoadJob, exc: BaseException) -> None:
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(exc, InspectorError):
-            self.failed.emit(job, str(exc), details)
+            self.failed.emit(job, for_window(exc), details)
         else:  # a file that breaks the loader must not take the window down
             self.failed.emit(
                 job, f"cannot open {job.source}: {type(exc).__name__}: {exc}", details

@@ -50,9 +50,10 @@ class CachedSaliency:
 
 
 def cached_saliency(window, results) -> CachedSaliency | None:
-    """What the window has computed, for `results` (None when nothing is cached)."""
+    """What the window has computed, for `results` (None when nothing is cached, or for a
+    document host that is not the window: it has no detail panel)."""
     detail = getattr(window, "detail", None)
-    view = window.view
+    view = getattr(window, "view", None)
     if detail is None or view is None or results is None or not detail.saliency.cache:
         return None
     by_name = {m.info.name: j for j, m in enumerate(view.models)}

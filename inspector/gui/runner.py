@@ -22,6 +22,7 @@ from inspector.core.evaluate import EvaluationRequest, evaluate_models
 from inspector.core.models.base import LoadedModel
 from inspector.core.results import EvaluationResults
 from inspector.core.sweep import EpsFinished, Progress
+from inspector.gui.wording import for_window
 
 
 class EvaluationRunner(QObject):
@@ -98,7 +99,7 @@ class EvaluationRunner(QObject):
     def _on_error(self, exc: BaseException) -> None:
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(exc, InspectorError):
-            self.failed.emit(str(exc), details)
+            self.failed.emit(for_window(exc), details)
         else:
             self.failed.emit(f"the evaluation failed: {type(exc).__name__}: {exc}", details)
 

@@ -26,31 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.attacks.registry import ATTACK_SPECS, NAMES, spec
 from inspector.core.data.base import DatasetInfo
 from inspector.core.models.base import LoadedModel
+from inspector.core.session import Session
 from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import Progress
-from inspector.core.threat import (
-    ATTACKS,
-    DEFAULT_RESTARTS,
-    DEFAULT_STEPS,
-    NORMS,
-    ThreatModel,
-    format_eps,
-)
+from inspector.core.threat import NORMS, ThreatModel, format_eps
 from inspector.gui.checks_panel import ChecksPanel
 
 NORM_LABELS = {"linf": "L∞", "l2": "L2"}
-ATTACK_LABELS = {
-    "fgsm": "FGSM (one step, fast)",
-    "pgd": "PGD",
-    "apgd-ce": "APGD-CE",
-    "apgd-t": "APGD-T (targeted DLR)",
-    "square": "Square (gradient-free)",
-    "fmn": "FMN (minimum norm)",
-    "ensemble": "Ensemble (APGD-CE, APGD-T, Square)",
-    "fast": "Fast audit (APGD-CE, MALT-ranked APGD-T, Square)",
-}
 # QProgressBar.setValue repaints synchronously, and with it everything else waiting to be
 # painted: at one call per batch of examples that stalled the window. 10 updates a second.
 PROGRESS_INTERVAL = 0.1
@@ -71,8 +56,10 @@ class SetupPanel(QWidget):
     runRequested = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # what is loaded and whether a run goes on: read from the session, never from labels
+        self.session = session if session is not None else Session()
         self._given: tuple[ThreatModel, ThreatModel] | None = None  # (exact, as shown)
         layout = QVBoxLayout(self)
         layout.addWidget(self._models_box())
@@ -89,6 +76,8 @@ class SetupPanel(QWidget):
         layout.addWidget(self.progress_text)
         self.checks_panel = ChecksPanel()
         layout.addWidget(self.checks_panel, 1)
+        self.session.files_changed.connect(lambda _files: self._update_enabled())
+        self.session.running_changed.connect(self._on_running)
         self._update_enabled()
 
     # -- construction ---------------------------------------------------------------------
@@ -135,9 +124,9 @@ class SetupPanel(QWidget):
         for n in NORMS:
             self.norm.addItem(NORM_LABELS[n], n)
         self.attack = QComboBox(objectName="attackCombo")
-        for a in ATTACKS:
-            self.attack.addItem(ATTACK_LABELS.get(a, a), a)
-        self.attack.setCurrentIndex(ATTACKS.index("pgd"))
+        for s in ATTACK_SPECS:
+            self.attack.addItem(s.entry, s.name)
+        self.attack.setCurrentIndex(NAMES.index("pgd"))
         self.eps_max = QDoubleSpinBox(objectName="epsMax", decimals=4, minimum=0.0001)
         self.eps_max.setRange(0.0001, 10.0)
         self.eps_max.setSingleStep(1 / 255)
@@ -204,7 +193,7 @@ class SetupPanel(QWidget):
 
     def _set_controls(self, threat: ThreatModel) -> None:
         self.norm.setCurrentIndex(NORMS.index(threat.norm))
-        self.attack.setCurrentIndex(ATTACKS.index(threat.attack))
+        self.attack.setCurrentIndex(NAMES.index(threat.attack))
         self.eps_max.setValue(max(threat.eps))
         self.grid.setValue(len(threat.eps))
         self.steps.setValue(threat.steps)
@@ -257,20 +246,18 @@ class SetupPanel(QWidget):
             )
         self._update_enabled()
 
-    def set_running(self, running: bool) -> None:
-        self._running = running
+    def _on_running(self, running: bool) -> None:
+        if running:  # the last run's outcome is not this run's
+            self.progress.setValue(0)
+            self.progress_text.setText("Starting…")
+            self._progress_shown = 0.0
         self._update_enabled()
 
     def _attack_changed(self, _index: int) -> None:
         """A new attack starts from its own budget (APGD and FMN: 100 steps; PGD: 10)."""
-        attack = self.attack.currentData()
-        self.steps.setValue(DEFAULT_STEPS.get(attack, self.steps.value()))
-        self.restarts.setValue(DEFAULT_RESTARTS.get(attack, 1))
-        self._update_enabled()
-
-    def set_loading(self, loading: bool) -> None:
-        """Files are being opened in the background: Run waits for them."""
-        self._loading = loading
+        own = spec(self.attack.currentData())
+        self.steps.setValue(own.steps)
+        self.restarts.setValue(own.restarts)
         self._update_enabled()
 
     def show_progress(self, event: Progress, rate: float, eta: float) -> None:
@@ -292,10 +279,8 @@ class SetupPanel(QWidget):
         )
 
     def _update_enabled(self) -> None:
-        running = getattr(self, "_running", False)
-        loading = getattr(self, "_loading", False)
-        has_models = self.model_list.count() > 0
-        has_data = self.dataset_label.text() != "No dataset."
+        files, running = self.session.files, self.session.running
+        loading, has_models, has_data = files.loading, files.has_model, files.has_data
         self.run_button.setEnabled(not running and not loading and has_models and has_data)
         why = "" if has_models and has_data else "Add a model and open a dataset first"
         if loading:
@@ -304,15 +289,12 @@ class SetupPanel(QWidget):
         self.cancel_button.setEnabled(running)
         self.remove_button.setEnabled(not running and self.model_list.currentRow() >= 0)
         self.rename_button.setEnabled(self.model_list.currentRow() >= 0)
-        attack = self.attack.currentData()
-        why_not = {
-            "fgsm": "FGSM is a single step of size ε: steps and restarts do not apply",
-            "square": "Square is budgeted in queries, not gradient steps",
-        }.get(attack, "")
+        attack = spec(self.attack.currentData())
+        why_not = attack.budget_note
         for w in (self.steps, self.restarts):
-            w.setEnabled(not why_not and not running)
+            w.setEnabled(attack.takes_steps and not running)
             w.setToolTip(why_not)
-        uses_queries = attack in ("square", "ensemble", "fast")
+        uses_queries = attack.uses_queries
         self.queries.setEnabled(uses_queries and not running)
         self.queries.setToolTip(
             "Forward passes the gradient-free Square attack may spend per example"

@@ -14,11 +14,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from inspector import __version__
+from inspector.core.attacks.registry import spec
 from inspector.core.checks.result import finite_or_none
 from inspector.core.data.base import ImageDataset
 from inspector.core.intervals import count_of, wilson_interval
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import ENSEMBLES, NORM_SYMBOLS, ThreatModel, format_eps
+from inspector.core.threat import NORM_SYMBOLS, ThreatModel, format_eps
 from inspector.reporting.gallery import (
     Gallery,
     build_gallery,
@@ -274,7 +275,8 @@ def _notes(m: ModelResult, attack: str) -> list[str]:
     if cert_note := getattr(s, "certificate_note", None):
         found.append(f"Note: {cert_note}.")
     counts = s.broken_by_counts() if getattr(s, "broken_by", None) is not None else {}
-    if counts and s.eps_done and (attack in ENSEMBLES or len(counts) > 1):
+    ensemble = bool(attack) and spec(attack).is_ensemble
+    if counts and s.eps_done and (ensemble or len(counts) > 1):
         eps = format_eps(s.eps[s.eps_done - 1])
         parts = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
         found.append(f"Examples broken up to ε = {eps}, by the attack that broke them: {parts}.")

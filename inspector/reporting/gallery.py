@@ -15,12 +15,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from inspector.core.attacks.registry import spec
 from inspector.core.data import open_dataset
 from inspector.core.data.base import DatasetInfo, ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.metrics import broken_at, rates_at
 from inspector.core.results import EvaluationResults, ModelResult
-from inspector.core.threat import ENSEMBLES, format_eps
+from inspector.core.threat import format_eps
 from inspector.reporting.saliency import (
     GallerySaliency,
     MapAnswer,
@@ -218,7 +219,7 @@ def build_gallery(
     m = results.models[model_index]
     eps = results.threat.eps[k]
     source = _ImageSource(m, results.threat.eps, dataset)
-    several = results.threat.attack in ENSEMBLES
+    several = spec(results.threat.attack).is_ensemble
     boundary = boundary_positions(m, eps, limit)
     examples = [_example(m, source, int(p), k, several) for p in boundary]
     answer = _saliency(as_gallery_saliency(saliency), m, model_index, k, boundary, examples)

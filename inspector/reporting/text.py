@@ -6,27 +6,10 @@ other view; every figure quoted here comes from the results or from inspector.co
 
 from __future__ import annotations
 
+from inspector.core.attacks.registry import spec
+from inspector.core.attacks.step_size import DEFAULT_STEP_FACTOR
 from inspector.core.results import EvaluationResults
-from inspector.core.threat import DEFAULT_STEP_FACTOR, NORM_SYMBOLS, ThreatModel, format_eps
-
-ATTACK_NAMES = {
-    "pgd": "projected gradient descent (PGD, Madry et al. 2018) on the cross-entropy loss",
-    "fgsm": "the fast gradient sign method (FGSM, Goodfellow et al. 2015): one step of length ε",
-    "apgd-ce": "Auto-PGD on the cross-entropy loss (APGD-CE, Croce & Hein 2020)",
-    "apgd-t": "targeted Auto-PGD (APGD-T, Croce & Hein 2020), against the most likely other "
-    "classes in turn",
-    "square": "the Square attack (Andriushchenko et al. 2020), a gradient-free random search "
-    "that needs forward passes only",
-    "fmn": "the fast minimum-norm attack (FMN, Pintor et al. 2021), which searches for the "
-    "smallest flipping perturbation of each example",
-    "ensemble": "an ensemble of parameter-free attacks after AutoAttack (Croce & Hein 2020): "
-    "APGD-CE, then APGD-T, then Square, each on the points still robust, keeping the "
-    "point-wise worst case",
-    "fast": "a fast audit after AutoAttack and MALT (Melamed et al. 2024): APGD-CE, then "
-    "APGD-T against the 3 classes whose boundary a linear estimate puts nearest, then Square, "
-    "each on the points still robust, keeping the point-wise worst case",
-}
-SELF_TUNING = ("apgd-ce", "apgd-t", "ensemble", "fast")  # the APGDs choose their own step sizes
+from inspector.core.threat import NORM_SYMBOLS, ThreatModel, format_eps
 
 
 def _plural(n: int, word: str) -> str:
@@ -37,7 +20,7 @@ def step_rule(threat: ThreatModel) -> str:
     """The step size rule in words: fixed, or proportional to ε."""
     if threat.attack == "fgsm":
         return "one step of length ε from the clean point"
-    if threat.attack in SELF_TUNING:
+    if spec(threat.attack).self_tuning:  # the APGDs choose their own step sizes
         return "chosen by APGD itself (a step-size schedule with checkpoints, halved on stalls)"
     if threat.attack == "square":
         return f"random square updates, {getattr(threat, 'queries', '?')} queries per example"
@@ -50,7 +33,7 @@ def step_rule(threat: ThreatModel) -> str:
 
 
 def attack_paragraph(threat: ThreatModel) -> str:
-    name = ATTACK_NAMES.get(threat.attack, threat.attack_label())
+    name = spec(threat.attack).prose
     ball = f"the {NORM_SYMBOLS.get(threat.norm, threat.norm)} ball of radius ε"
     text = f"Attack: {name} ({threat.attack_label()}), within {ball}, inputs kept in [0, 1]."
     if threat.attack == "pgd":

@@ -463,6 +463,22 @@ def export_torchscript(net: nn.Module, path: Path) -> None:
         check_batches(torch.jit.load(str(path)), net, path.name)
 
 
+def _onnx_export(net: nn.Module, path: Path, dynamo: bool, **batch: Any) -> None:
+    """One export at opset 17 with the demo's input and output names; `batch` makes the
+    batch dimension dynamic the way the chosen exporter takes it."""
+    example = torch.zeros((2, *INPUT_SHAPE))
+    torch.onnx.export(
+        net,
+        (example,),
+        str(path),
+        dynamo=dynamo,
+        opset_version=17,
+        input_names=["input"],
+        output_names=["logits"],
+        **batch,
+    )
+
+
 def export_onnx(net: nn.Module, path: Path, metadata: dict[str, Any]) -> str:
     """ONNX opset 17, dynamic batch; the TorchScript-based exporter first, else dynamo.
 
@@ -471,33 +487,15 @@ def export_onnx(net: nn.Module, path: Path, metadata: dict[str, Any]) -> str:
     """
     import onnx
 
-    example = torch.zeros((2, *INPUT_SHAPE))
-    names = {"input_names": ["input"], "output_names": ["logits"]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
             axes = {"input": {0: "batch"}, "logits": {0: "batch"}}
-            torch.onnx.export(
-                net,
-                (example,),
-                str(path),
-                dynamo=False,
-                opset_version=17,
-                dynamic_axes=axes,
-                **names,
-            )
+            _onnx_export(net, path, dynamo=False, dynamic_axes=axes)
             exporter = "torch.onnx.export(dynamo=False) (TorchScript-based)"
         except Exception:  # any failure: fall back to the dynamo exporter
             shapes = ({0: torch.export.Dim("batch", min=1)},)
-            torch.onnx.export(
-                net,
-                (example,),
-                str(path),
-                dynamo=True,
-                opset_version=17,
-                dynamic_shapes=shapes,
-                **names,
-            )
+            _onnx_export(net, path, dynamo=True, dynamic_shapes=shapes)
             exporter = "torch.onnx.export(dynamo=True) (onnxscript)"
     model = onnx.load(str(path))
     for key in ("class_names", "input_shape", "mean", "std"):

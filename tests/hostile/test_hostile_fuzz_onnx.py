@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzz_support import damage, fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
@@ -82,27 +83,10 @@ def folder(tmp_path_factory):
     return path, path.read_bytes()
 
 
-@st.composite
-def damage(draw, data: bytes) -> bytes:
-    """The bytes cut short, or with 1-4 bits flipped."""
-    if draw(st.booleans()):
-        return data[: draw(st.integers(0, len(data) - 1))]
-    damaged = bytearray(data)
-    for bit in draw(st.lists(st.integers(0, len(data) * 8 - 1), min_size=1, max_size=4)):
-        damaged[bit // 8] ^= 1 << (bit % 8)
-    return bytes(damaged)
-
-
 def test_damaged_onnx_loads_or_is_a_user_error(folder):
     path, valid = folder
 
-    @settings(
-        derandomize=True,
-        max_examples=500,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @fuzz_settings(max_examples=500)
     @given(st.data())
     def check(data):
         path.write_bytes(data.draw(damage(valid)))

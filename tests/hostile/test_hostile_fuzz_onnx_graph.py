@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import torch
-from hypothesis import HealthCheck, given, settings
+from fuzz_support import damage, fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
@@ -60,17 +61,6 @@ def graph_model() -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
 
 
-@st.composite
-def damage(draw, data: bytes) -> bytes:
-    """The bytes cut short, or with 1-4 bits flipped."""
-    if draw(st.booleans()):
-        return data[: draw(st.integers(0, len(data) - 1))]
-    damaged = bytearray(data)
-    for bit in draw(st.lists(st.integers(0, len(data) * 8 - 1), min_size=1, max_size=4)):
-        damaged[bit // 8] ^= 1 << (bit % 8)
-    return bytes(damaged)
-
-
 def test_the_valid_graph_has_a_faithful_gradient_path(tmp_path):
     path = tmp_path / "m.onnx"
     onnx.save(graph_model(), path)
@@ -84,13 +74,7 @@ def test_damaged_graphs_load_or_are_a_user_error(tmp_path):
     valid = graph_model().SerializeToString()
     x = np.random.default_rng(1).random((3, 1, 6, 6), dtype=np.float32)
 
-    @settings(
-        derandomize=True,
-        max_examples=600,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @fuzz_settings(max_examples=600)
     @given(st.data())
     def check(data):
         path.write_bytes(data.draw(damage(valid)))

@@ -22,9 +22,8 @@ import torch.nn.functional as F
 
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled
 from inspector.core.attacks.geometry import ascent_direction, clip_to_box, project
-from inspector.core.attacks.pgd import _Tracker, true_class_margin
 from inspector.core.attacks.streams import Streams, as_streams
-from inspector.core.threat import APGD_T_TARGETS
+from inspector.core.attacks.tracking import Tracker, true_class_margin
 
 RHO = 0.75  # halve the step when the loss rose in at most this share of the steps
 MOMENTUM = 0.75
@@ -118,13 +117,13 @@ class _APGDBase:
             grad = torch.autograd.grad(loss.sum(), x_adv)[0] if need_grad else None
         return logits.detach(), loss.detach(), grad
 
-    def _clean(self, tracker: _Tracker, x: torch.Tensor, y: torch.Tensor) -> None:
+    def _clean(self, tracker: Tracker, x: torch.Tensor, y: torch.Tensor) -> None:
         with torch.no_grad():
             logits = self.model(x)
         rows = torch.arange(x.shape[0], device=x.device)
         tracker.update(rows, x, logits, true_class_margin(logits, y))
 
-    def _result(self, tracker: _Tracker) -> AttackResult:
+    def _result(self, tracker: Tracker) -> AttackResult:
         result = tracker.result()
         result.broken_by = [self.name if f else None for f in result.found.tolist()]
         return result
@@ -227,7 +226,7 @@ class APGD(_APGDBase):
         generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
-        tracker = _Tracker(x)
+        tracker = Tracker(x)
         self._clean(tracker, x, y)
         if eps <= 0:
             return self._result(tracker)
@@ -257,7 +256,7 @@ class APGDT(_APGDBase):
         norm: str,
         steps: int = 100,
         restarts: int = 1,
-        targets: int = APGD_T_TARGETS,
+        targets: int = 9,
     ):
         super().__init__(model, norm, steps, restarts)
         self.targets = targets
@@ -270,7 +269,7 @@ class APGDT(_APGDBase):
         generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
-        tracker = _Tracker(x)
+        tracker = Tracker(x)
         self._clean(tracker, x, y)
         if eps <= 0:
             return self._result(tracker)

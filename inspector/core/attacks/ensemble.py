@@ -4,16 +4,17 @@ Each member attacks only the points the members before it left robust, and the e
 reports the point-wise worst case: per example the first adversarial point any member
 found, else the point of lowest true-class margin seen; and which member broke it. Three
 kinds of attack in a row (gradient with two losses, then gradient-free) make a number that
-gradient masking or a badly scaled loss cannot inflate unnoticed.
+gradient masking or a badly scaled loss cannot inflate unnoticed. Which attacks an ensemble
+runs is its entry in registry.py (`ensemble`, `fast`); this module only runs them.
 """
 
 from __future__ import annotations
 
 import torch
 
-from inspector.core.attacks.base import Attack, AttackResult, CancelCheck, Forward, module_forward
-from inspector.core.attacks.pgd import true_class_margin
+from inspector.core.attacks.base import Attack, AttackResult, CancelCheck
 from inspector.core.attacks.streams import Streams, as_streams
+from inspector.core.attacks.tracking import true_class_margin
 
 
 class Ensemble:
@@ -25,28 +26,6 @@ class Ensemble:
         if not members:
             raise ValueError("an ensemble needs at least one attack")
         self.members = members
-
-    @classmethod
-    def standard(
-        cls,
-        model: torch.nn.Module,
-        norm: str,
-        steps: int = 100,
-        restarts: int = 1,
-        queries: int = 1000,
-        forward: Forward | None = None,
-    ) -> Ensemble:
-        """APGD-CE, APGD-T (9 targets), Square; Square queries `forward` (default: the module)."""
-        from inspector.core.attacks.apgd import APGD, APGDT
-        from inspector.core.attacks.square import Square
-
-        return cls(
-            [
-                ("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts)),
-                ("apgd-t", APGDT(model, norm, steps=steps, restarts=restarts)),
-                ("square", Square(forward or module_forward(model), norm, queries=queries)),
-            ]
-        )
 
     @property
     def member_names(self) -> list[str]:

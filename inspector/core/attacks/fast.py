@@ -4,18 +4,15 @@ MALT (Melamed et al., NeurIPS 2024) ranks the target classes of a point by a lin
 of the distance to each class's decision boundary, (z_y − z_t) / ‖∇ₓ(z_y − z_t)‖_*, with
 ‖·‖_* the dual norm (L1 for L∞, L2 for L2), and runs targeted APGD only on the few best.
 The ensemble's APGD-T runs on the 9 most likely classes; here it runs on 3 ranked ones, and
-each APGD member runs once (restarts still only touch the points left robust).
+each APGD member runs once (restarts still only touch the points left robust). The audit's
+members, in order, are its entry in registry.py.
 """
 
 from __future__ import annotations
 
 import torch
 
-from inspector.core.attacks.apgd import APGD, APGDT
-from inspector.core.attacks.base import Forward, module_forward
-from inspector.core.attacks.ensemble import Ensemble
-from inspector.core.attacks.square import Square
-from inspector.core.threat import FAST_TARGETS
+from inspector.core.attacks.apgd import APGDT
 
 CANDIDATES = 20  # classes ranked per point: the most likely others, one backward each
 
@@ -45,24 +42,3 @@ class MaltAPGDT(APGDT):
         k = min(self.targets, m)
         best = scores.argsort(dim=1)[:, :k]
         return candidates.gather(1, best)
-
-
-def fast_audit(
-    model: torch.nn.Module,
-    norm: str,
-    steps: int = 100,
-    restarts: int = 1,
-    queries: int = 1000,
-    forward: Forward | None = None,
-) -> Ensemble:
-    """APGD-CE, APGD-T on 3 MALT-ranked targets, Square on the points both left robust."""
-    targeted = MaltAPGDT(model, norm, steps=steps, restarts=restarts, targets=FAST_TARGETS)
-    audit = Ensemble(
-        [
-            ("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts)),
-            ("apgd-t", targeted),
-            ("square", Square(forward or module_forward(model), norm, queries=queries)),
-        ]
-    )
-    audit.name = "fast"
-    return audit

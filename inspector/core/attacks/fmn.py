@@ -17,7 +17,7 @@ import torch
 
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled
 from inspector.core.attacks.geometry import clip_to_box, perturbation_size
-from inspector.core.attacks.pgd import true_class_margin
+from inspector.core.attacks.tracking import true_class_margin
 from inspector.core.errors import InspectorError
 
 _TINY = 1e-12

@@ -19,48 +19,9 @@ from inspector.core.attacks.geometry import (
     project,
     random_start,
 )
+from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.attacks.streams import Streams, as_streams
-from inspector.core.threat import DEFAULT_STEP_FACTOR
-
-
-def true_class_margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Logit of the true class minus the best other logit: negative means misclassified."""
-    true = logits.gather(1, y[:, None]).squeeze(1)
-    others = logits.clone()
-    others.scatter_(1, y[:, None], float("-inf"))
-    return true - others.amax(dim=1)
-
-
-class _Tracker:
-    """Per example, the point to report: first adversarial found, else lowest margin seen.
-
-    Starts empty (margin +inf) so that the first step of restart 0, which evaluates the
-    clean point anyway, fills it without an extra forward pass.
-    """
-
-    def __init__(self, x: torch.Tensor) -> None:
-        self.x = x.clone()
-        self.logits: torch.Tensor | None = None
-        self.margin = torch.full((x.shape[0],), float("inf"), device=x.device, dtype=torch.float64)
-        self.found = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
-
-    def update(self, rows: torch.Tensor, x: torch.Tensor, logits: torch.Tensor, margin) -> None:
-        """Offer candidate points for examples `rows` (indices into the batch)."""
-        if self.logits is None:
-            self.logits = torch.zeros(
-                (self.x.shape[0], logits.shape[1]), dtype=logits.dtype, device=logits.device
-            )
-        better = (~self.found[rows]) & ((margin < 0) | (margin < self.margin[rows]))
-        if bool(better.any()):
-            chosen = rows[better]
-            self.x[chosen] = x[better]
-            self.logits[chosen] = logits[better]
-            self.margin[chosen] = margin[better].double()
-            self.found[chosen] = margin[better] < 0
-
-    def result(self) -> AttackResult:
-        assert self.logits is not None, "no point was evaluated"
-        return AttackResult(self.x, self.found, self.logits)
+from inspector.core.attacks.tracking import Tracker, true_class_margin
 
 
 class PGD:
@@ -89,14 +50,14 @@ class PGD:
         generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
     ) -> AttackResult:
-        tracker = _Tracker(x)
+        tracker = Tracker(x)
         all_rows = torch.arange(x.shape[0], device=x.device)
         if eps <= 0:
             with torch.no_grad():
                 logits = self.model(x)
             tracker.update(all_rows, x, logits, true_class_margin(logits, y))
             return tracker.result()
-        alpha = step_size if step_size is not None else DEFAULT_STEP_FACTOR * eps / self.steps
+        alpha = pgd_step_size(eps, self.steps, step_size)
         streams = as_streams(generator, x.shape[0], x.device)
         for restart in range(self.first_restart, self.first_restart + self.restarts):
             rows = all_rows[~tracker.found]

@@ -11,7 +11,6 @@ starting point.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled, Forward
@@ -26,27 +25,6 @@ from inspector.core.attacks.square_steps import (
 )
 from inspector.core.attacks.streams import Streams, as_streams
 from inspector.core.errors import InspectorError
-from inspector.core.models.base import LoadedModel
-
-
-def forward_from_loaded(model: LoadedModel) -> Forward:
-    """The logits function Square should query: the torch module, else onnxruntime (numpy)."""
-    if model.module is not None:
-        module = model.module
-
-        def torch_forward(x: torch.Tensor) -> torch.Tensor:
-            with torch.inference_mode():
-                logits = module(x)
-            return logits.clone()  # an ordinary tensor, free to index and write outside
-
-        return torch_forward
-    reference = model.reference_logits
-
-    def reference_forward(x: torch.Tensor) -> torch.Tensor:
-        logits = reference(x.detach().cpu().numpy().astype(np.float32, copy=False))
-        return torch.from_numpy(np.asarray(logits)).to(x.device)
-
-    return reference_forward
 
 
 class _Search:

@@ -51,7 +51,7 @@ from inspector.core.checks.result import (
 from inspector.core.data.base import ImageDataset
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 from inspector.core.threat import ThreatModel
 
 Check = Callable[[Context, str], CheckResult]

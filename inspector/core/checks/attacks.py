@@ -15,11 +15,14 @@ import numpy as np
 
 from inspector.core.attacks.fgsm import FGSM
 from inspector.core.attacks.pgd import PGD
-from inspector.core.attacks.square import Square, forward_from_loaded
+from inspector.core.attacks.registry import spec
+from inspector.core.attacks.square import Square
+from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.checks.budget import per_example
 from inspector.core.checks.context import Context, Kept, no_gradients, preconditions, stronger
 from inspector.core.checks.result import CheckResult, not_informative, verdict
-from inspector.core.threat import DEFAULT_STEP_FACTOR, ENSEMBLES, ThreatModel, format_eps
+from inspector.core.models.base import forward_from_loaded
+from inspector.core.threat import ThreatModel, format_eps
 
 LARGE_EPS_LINF = 0.5  # L∞ 0.5 reaches the all-grey image from every input in [0, 1]
 LARGE_EPS_L2_PER_SQRT_D = 0.5  # L2 0.5·√d: the same grey image, in L2
@@ -61,7 +64,7 @@ def check_large_eps(ctx: Context, name: str) -> CheckResult:
         if len(left) <= LARGE_EPS_MAX_ACCURACY * max(n, 1):
             break  # settled: the attack breaks (nearly) everything
         pgd = PGD(ctx.model.module, ctx.threat.norm, steps=count, restarts=1)
-        step = DEFAULT_STEP_FACTOR * eps / count
+        step = pgd_step_size(eps, count)
         found = ctx.attack(pgd, eps, ctx.x[left], ctx.labels[left], stream, step_size=step)
         left, steps = left[~found], count
     if n == 0:
@@ -142,7 +145,7 @@ def check_fgsm_vs_pgd(ctx: Context, name: str) -> CheckResult:
 def _square_in_ensemble(ctx: Context) -> tuple[int, int] | None:
     """With the ensemble: (examples its Square broke, examples attacked), from the sweep when
     there is one, else from the ensemble's run on the subset; None for other attacks."""
-    if ctx.threat.attack not in ENSEMBLES:
+    if not spec(ctx.threat.attack).is_ensemble:
         return None
     s = ctx.sweep
     by = None if s is None else s.broken_by

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspector.core.sweep import ModelSweep
-from inspector.core.threat import APGD_T_TARGETS, FAST_TARGETS, ThreatModel
+from inspector.core.attacks.registry import AttackSpec, spec
+from inspector.core.sweep_record import ModelSweep
+from inspector.core.threat import ThreatModel
 
 FORWARD = 1 / 3  # a forward pass costs about a third of a forward and backward pass
 CHECKS_SHARE = 0.15  # of the evaluation's passes; the limit (issue 12) is 0.25 of its time
@@ -37,19 +38,20 @@ SQUARE_EXAMPLES = 32
 
 
 def per_example(threat: ThreatModel) -> float:
-    """Passes the threat's attack spends on one example it cannot break, at one ε."""
-    gradient = threat.steps * threat.restarts
-    if threat.attack == "fgsm":
-        return 1.0
-    if threat.attack == "square":
-        return threat.queries * FORWARD
-    if threat.attack == "apgd-t":
-        return gradient * APGD_T_TARGETS
-    if threat.attack == "ensemble":
-        return gradient * (1 + APGD_T_TARGETS) + threat.queries * FORWARD
-    if threat.attack == "fast":
-        return gradient * (1 + FAST_TARGETS) + threat.queries * FORWARD
-    return float(gradient)
+    """Passes the threat's attack spends on one example it cannot break, at one ε: an
+    ensemble's members' passes added up (its APGD-T on the ensemble's own target count)."""
+    whole = spec(threat.attack)
+    parts = [spec(name) for name in whole.member_names] or [whole]
+    return sum(_passes(part, whole, threat) for part in parts)
+
+
+def _passes(part: AttackSpec, whole: AttackSpec, threat: ThreatModel) -> float:
+    """One attack's passes: its queries (a third of a pass each), one step, or its steps ×
+    restarts (× targets for APGD-T)."""
+    if not part.takes_steps:
+        return threat.queries * FORWARD if part.uses_queries else 1.0
+    gradient = float(threat.steps * threat.restarts)
+    return gradient * whole.targets if part.targets and whole.targets else gradient
 
 
 def evaluation_passes(sweep: ModelSweep | None, threat: ThreatModel, fallback_n: int) -> float:
@@ -60,7 +62,7 @@ def evaluation_passes(sweep: ModelSweep | None, threat: ThreatModel, fallback_n:
         return fallback_n * cost * max(1, sum(e > 0 for e in threat.eps))
     breaking = np.nan_to_num(sweep.breaking_eps, nan=np.inf)
     correct = sweep.clean_correct
-    if threat.attack == "fmn":  # one radius search per example, not one per ε
+    if spec(threat.attack).minimum_norm:  # one radius search per example, not one per ε
         return float(correct.sum()) * cost
     total = 0.0
     for eps in sweep.eps[: sweep.eps_done]:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled, make_attack
-from inspector.core.attacks.pgd import PGD
+from inspector.core.attacks.base import AttackResult, CancelCheck, Cancelled
+from inspector.core.attacks.registry import build_attack, spec, step_options
 from inspector.core.checks.budget import (
     CHECKS_SHARE,
     FORWARD,
@@ -29,8 +29,8 @@ from inspector.core.checks.result import CheckResult, skipped
 from inspector.core.data import stratified_subset
 from inspector.core.data.base import ImageDataset
 from inspector.core.models.base import LoadedModel
-from inspector.core.sweep import ModelSweep
-from inspector.core.threat import ENSEMBLES, GRADIENT_FREE, ThreatModel
+from inspector.core.sweep_record import ModelSweep
+from inspector.core.threat import ThreatModel
 
 BASE_COST = 2 * FORWARD + 1  # per example: the logits, one repeat and one input gradient
 TIME_SHARE = 0.2  # of the sweep's time: the optional parts stop here (the limit is 0.25)
@@ -141,7 +141,7 @@ class Context:
         it used a multi-step gradient attack, else a fresh run of the baseline on the subset."""
         if self._kept is None:
             s = self.sweep
-            if s is not None and self.threat.attack not in ("fgsm", *GRADIENT_FREE):
+            if s is not None and spec(self.threat.attack).multi_step_gradient:
                 self._kept = self._kept_by_sweep(s)
             else:
                 self._kept = self._kept_by_baseline()
@@ -167,7 +167,7 @@ class Context:
         found = self.attack(attack, eps, self.x[rows], self.labels[rows], 1, **kwargs)
         kept = rows[~found]
         square = None
-        if self.threat.attack in ENSEMBLES and self.last_broken_by is not None:
+        if spec(self.threat.attack).is_ensemble and self.last_broken_by is not None:
             square = (sum("square" in str(b).lower() for b in self.last_broken_by), self.n)
         x = self.x[kept]
         return Kept(
@@ -176,20 +176,14 @@ class Context:
 
     def baseline_threat(self) -> ThreatModel:
         """The threat's own attack when it is a multi-step gradient attack, else PGD-10."""
-        if self.threat.attack in ("fgsm", *GRADIENT_FREE):
+        if not spec(self.threat.attack).multi_step_gradient:
             return replace(self.threat, attack="pgd", steps=10, restarts=1, step_size=None)
         return self.threat
 
     def gradient_attack(self, threat: ThreatModel) -> tuple[Any, str, dict[str, Any]]:
         """The attack a threat model names, its label, and the keywords its `perturb` takes."""
-        module, norm = self.model.module, threat.norm
-        if threat.attack == "pgd":
-            pgd = PGD(module, norm, steps=threat.steps, restarts=threat.restarts)
-            return pgd, threat.attack_label(), {"step_size": threat.step_for(self.probe_eps)}
-        attack = make_attack(
-            threat.attack, module, norm, threat.steps, threat.restarts, queries=threat.queries
-        )
-        return attack, threat.attack_label(), {}
+        attack = build_attack(threat, self.model.module)
+        return attack, threat.attack_label(), step_options(threat, self.probe_eps)
 
 
 def no_gradients(ctx: Context, name: str) -> CheckResult | None:
@@ -211,6 +205,7 @@ def stronger(threat: ThreatModel) -> list[ThreatModel]:
     """The same gradient attack with twice the steps and one more restart; for the ensemble,
     its two APGD members so (Square's share is the gradient-free check's business)."""
     more = replace(threat, steps=2 * threat.steps, restarts=threat.restarts + 1)
-    if threat.attack in ENSEMBLES:
-        return [replace(more, attack=name) for name in ("apgd-ce", "apgd-t")]
+    members = spec(threat.attack).member_names
+    if members:
+        return [replace(more, attack=name) for name in members if not spec(name).gradient_free]
     return [more]

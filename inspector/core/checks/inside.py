@@ -15,7 +15,7 @@ import numpy as np
 from inspector.core.checks.context import Context
 from inspector.core.checks.result import CheckResult, finite_or_none, skipped, verdict
 from inspector.core.data.base import ImageDataset
-from inspector.core.sweep import ModelSweep
+from inspector.core.sweep_record import ModelSweep
 
 EPS_RELATIVE = 4 * float(np.finfo(np.float32).eps)  # ε rounded to float32, the L2 rescaling
 CHUNK = 256

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from inspector.core.checks.context import Context, no_gradients
 from inspector.core.checks.result import CheckResult, verdict
-from inspector.core.sweep import module_logits
+from inspector.core.sweep_passes import module_logits
 
 DETERMINISM_TOLERANCE = 1e-6  # max |Δlogit| / max(1, max |logit|) between two identical passes
 BATCH_TOLERANCE = 1e-3  # the same, one example alone versus inside the batch (kernels differ)

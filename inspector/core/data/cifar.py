@@ -22,8 +22,8 @@ import numpy as np
 
 from inspector.core.data.common import ArrayDataset, sha256_files
 from inspector.core.data.limits import MAX_ARRAY_BYTES, MAX_DATASET_VALUES, product
-from inspector.core.data.safe_files import checked_member, require_regular_file
 from inspector.core.errors import InspectorError
+from inspector.core.safe_files import checked_member, require_regular_file
 
 CIFAR10_CLASS_NAMES = (
     "airplane",

@@ -14,8 +14,8 @@ from inspector.core.data.image_folder import IMAGE_SUFFIXES, looks_like_image_fo
 from inspector.core.data.image_folder import open_image_folder as _open_image_folder
 from inspector.core.data.npz import open_npz
 from inspector.core.data.npz_reader import is_npy
-from inspector.core.data.safe_files import require_regular_file
 from inspector.core.errors import InspectorError
+from inspector.core.safe_files import require_regular_file
 
 SPLITS = ("test", "train")
 EXPECTED = "expected digits, tsipras, an image folder, .npz, CIFAR-10 batches or MNIST IDX files"

@@ -13,8 +13,8 @@ import stat
 from pathlib import Path
 
 from inspector.core.data.limits import MAX_FOLDER_ENTRIES, MAX_FOLDER_IMAGES
-from inspector.core.data.safe_files import check_link, scan
 from inspector.core.errors import InspectorError
+from inspector.core.safe_files import check_link, scan
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 

@@ -70,13 +70,7 @@ MAX_FOLDER_IMAGES = Limit("INSPECTOR_MAX_FOLDER_IMAGES", 1_000_000, "images")
 # Classes (highest label + 1): labels name classes "0".."K-1", so label 2**62 would hang.
 MAX_CLASSES = Limit("INSPECTOR_MAX_CLASSES", 100_000, "classes")
 
-# Opt-in to symlinks whose target lies outside the dataset folder.
-FOLLOW_SYMLINKS_ENV = "INSPECTOR_FOLLOW_SYMLINKS"
-
-
-def follow_outside_symlinks() -> bool:
-    """True when the user allowed links that leave the dataset folder (1/yes/true)."""
-    return os.environ.get(FOLLOW_SYMLINKS_ENV, "").strip().lower() in {"1", "yes", "true"}
+# The opt-in to symlinks that leave the dataset folder: core/safe_files.py.
 
 
 def product(shape: tuple[int, ...]) -> int:

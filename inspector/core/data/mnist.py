@@ -19,8 +19,8 @@ import numpy as np
 
 from inspector.core.data.common import ArrayDataset, sha256_files
 from inspector.core.data.limits import MAX_DATASET_VALUES, product
-from inspector.core.data.safe_files import checked_member, require_regular_file
 from inspector.core.errors import InspectorError
+from inspector.core.safe_files import checked_member, require_regular_file
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801

@@ -8,6 +8,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from inspector.core.errors import InspectorError
+from inspector.core.models.gradients import (
+    CONVERSION_TOLERANCE,
+    ConversionVerdict,
+    relative_gap,
+    verify_gradients,
+)
+
+__all__ = ["CONVERSION_TOLERANCE", "ConversionVerdict", "LoadedModel", "ModelInfo", "relative_gap"]
+
+Forward = Callable[[torch.Tensor], torch.Tensor]  # images in [0, 1] -> logits
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -31,46 +43,6 @@ class ModelInfo:
         return len(self.class_names)
 
 
-CONVERSION_TOLERANCE = 1e-3  # largest |logit gap| / max(1, |logit|) accepted for gradients
-
-
-def relative_gap(module_logits: np.ndarray, reference_logits: np.ndarray) -> float:
-    """Largest |difference| relative to max(1, largest |reference logit|)."""
-    if module_logits.size == 0:
-        return 0.0
-    diff = np.abs(np.asarray(module_logits, np.float64) - reference_logits).max()
-    return float(diff / max(1.0, float(np.abs(reference_logits).max())))
-
-
-@dataclass
-class ConversionVerdict:
-    """Whether a gradient path that is not the reference forward (ONNX) agrees with it.
-
-    One object per loaded model, shared by every copy (`dataclasses.replace` keeps it): the
-    load, the sweep's clean pass and saliency all record what they measured here, and every
-    gradient user asks `LoadedModel.gradient_model()`, so a disagreement found anywhere
-    refuses gradients everywhere afterwards.
-    """
-
-    largest_gap: float = 0.0
-    images: int = 0
-    tolerance: float = CONVERSION_TOLERANCE
-
-    def record(self, gap: float, images: int) -> None:
-        self.largest_gap = max(self.largest_gap, gap)
-        self.images += images
-
-    @property
-    def faithful(self) -> bool:
-        return self.largest_gap <= self.tolerance
-
-    def reason(self) -> str:
-        return (
-            f"its torch conversion disagrees with onnxruntime (largest relative logit "
-            f"difference {self.largest_gap:.2g} over {self.images} image(s))"
-        )
-
-
 @dataclass
 class LoadedModel:
     """A classifier that takes images in [0, 1] (NCHW float32) and returns logits.
@@ -80,8 +52,10 @@ class LoadedModel:
     refused with `gradient_unavailable_reason`). `reference_logits` is the authoritative
     forward pass (onnxruntime for ONNX, the module itself for torch), used for clean
     predictions and to confirm adversarial examples found through the module. For ONNX the
-    evaluation compares `module` with `reference_logits` on the data it evaluates and records
-    the result in `conversion` (None where the module is the reference): gradient users take
+    verification step (`models.gradients.verify_gradients`, run at load on probe images and
+    again on the data a sweep or a saliency map uses) records module vs reference in
+    `conversion` (None where the module is the reference). Its capabilities: `logits()` (the
+    differentiable forward), `query_forward()` (for gradient-free attacks) and
     `gradient_model()`, which has no module once the verdict is against it.
     """
 
@@ -96,18 +70,8 @@ class LoadedModel:
         return self.module is not None and (self.conversion is None or self.conversion.faithful)
 
     def check_conversion(self, x: np.ndarray, reference: np.ndarray | None = None) -> float:
-        """Measure module vs reference on `x` (float32 NCHW), record it; the relative gap."""
-        if self.module is None or self.conversion is None:
-            return 0.0
-        device = torch.device(self.info.device)
-        with torch.inference_mode():
-            tensor = torch.from_numpy(np.require(x, np.float32, ["C", "W"])).to(device)
-            converted = self.module(tensor).double().cpu().numpy()
-        if reference is None:
-            reference = np.asarray(self.reference_logits(x), dtype=np.float64)
-        gap = relative_gap(converted, reference)
-        self.conversion.record(gap, len(x))
-        return gap
+        """`verify_gradients` on `x`: the relative gap, recorded in the verdict."""
+        return verify_gradients(self, x, reference)
 
     def gradient_model(self) -> LoadedModel:
         """This model as gradient work may use it: without its module when the conversion
@@ -115,3 +79,38 @@ class LoadedModel:
         if self.module is None or self.conversion is None or self.conversion.faithful:
             return self
         return replace(self, module=None, gradient_unavailable_reason=self.conversion.reason())
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The differentiable forward (logits of images in [0, 1]), only where the verdict
+        allows gradients; else an error that says why."""
+        module = self.gradient_model().module
+        if module is None:
+            raise InspectorError(
+                f"{self.info.name} gives no gradients: "
+                f"{self.gradient_model().gradient_unavailable_reason or 'no torch module'}"
+            )
+        return module(x)
+
+    def query_forward(self, *, reference_only: bool = False) -> Forward:
+        """The logits function a gradient-free attack queries: the torch module (no autograd),
+        else, or with `reference_only`, the reference forward (onnxruntime for ONNX)."""
+        if self.module is not None and not reference_only:
+            module = self.module
+
+            def torch_forward(x: torch.Tensor) -> torch.Tensor:
+                with torch.inference_mode():
+                    logits = module(x)
+                return logits.clone()  # an ordinary tensor, free to index and write outside
+
+            return torch_forward
+        reference = self.reference_logits
+
+        def reference_forward(x: torch.Tensor) -> torch.Tensor:
+            logits = reference(x.detach().cpu().numpy().astype(np.float32, copy=False))
+            return torch.from_numpy(np.asarray(logits)).to(x.device)
+
+        return reference_forward
+
+
+# the function form of the capability, for callers that pass a model around as data
+forward_from_loaded = LoadedModel.query_forward

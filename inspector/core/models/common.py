@@ -10,13 +10,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.models.metadata import ModelMetadata
 
-SUPPORTED_FORMATS = (
-    "supported: .pt2 (torch.export), .pt/.ts/.pth (TorchScript), "
-    ".pt/.pth state_dict (with --arch package.module:factory --trust-code), .onnx"
-)
 DEFAULT_CHUNK = 256
 
 
@@ -78,7 +74,7 @@ def one_line(exc: BaseException, limit: int = 200) -> str:
 
 def unreadable(path: Path, reason: str) -> InspectorError:
     """The error for a file that is not a model we can read, naming what we can read."""
-    return InspectorError(f"cannot load model {path}: {reason}; {SUPPORTED_FORMATS}")
+    return InspectorError(f"cannot load model {path}: {reason}", HintKind.SUPPORTED_FORMATS)
 
 
 def freeze(module: nn.Module, device: torch.device) -> nn.Module:

@@ -14,18 +14,18 @@ import numpy as np
 import torch
 
 from inspector.core.devices import resolve_device
-from inspector.core.errors import InspectorError
+from inspector.core.errors import Hint, HintKind, InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
-from inspector.core.models.base import ConversionVerdict, LoadedModel, ModelInfo, relative_gap
+from inspector.core.models.base import ConversionVerdict, LoadedModel, ModelInfo
 from inspector.core.models.common import (
     DEFAULT_CHUNK,
     ModelOutputError,
     RawModel,
-    logits_array,
     one_line,
     torch_reference,
     unreadable,
 )
+from inspector.core.models.gradients import verify_on_probes
 from inspector.core.models.metadata import (
     ModelMetadata,
     coerce_overrides,
@@ -53,7 +53,7 @@ def load_model(
     """Load a classifier file (.pt2, TorchScript, state_dict, pickle, .onnx) for evaluation.
 
     The result takes images in [0, 1]; `trust_code` is needed for anything that runs Python
-    code (a pickled module, importing --arch). See metadata.py for what overrides what.
+    code (a pickled module, importing a network factory). See metadata.py for what overrides what.
     """
     model_path = _existing_file(path)
     torch_device = resolve_device(device)
@@ -108,7 +108,7 @@ def _load_raw(
     else:
         raise unreadable(path, f"unknown extension {suffix or '(none)'!r}")
     if arch is not None:
-        raw.notes.append(f"--arch ignored: {suffix} files carry their own network")
+        raw.notes.append(f"network factory ignored: {suffix} files carry their own network")
     if output is not None and suffix != ".onnx":
         raw.notes.append(f"output {output!r} ignored: only ONNX files have named outputs")
     return raw
@@ -129,9 +129,7 @@ def _assemble(
     names, names_note = resolve_class_names(
         metadata.class_names, sources.get("class_names"), num_logits
     )
-    reason, verdict = raw.gradient_unavailable_reason, None
-    if module is not None and raw.run_numpy is not None:
-        module, reason, verdict = _check_converted(module, reference, device, shape, raw.notes)
+    converted = module is not None and raw.run_numpy is not None  # ONNX: a torch reading
     notes = [
         f"name: {sources['name']}" if "name" in sources else "name: file stem",
         f"input_shape: {sources['input_shape']}",
@@ -154,7 +152,9 @@ def _assemble(
         notes=tuple(notes),
         description=metadata.description,
     )
-    return LoadedModel(info, module, reference, reason, verdict)
+    verdict = ConversionVerdict() if converted else None
+    model = LoadedModel(info, module, reference, raw.gradient_unavailable_reason, verdict)
+    return verify_on_probes(model) if converted else model
 
 
 def _content_hash(path: Path, extra_files: list[Path], notes: list[str]) -> str:
@@ -169,8 +169,8 @@ def _content_hash(path: Path, extra_files: list[Path], notes: list[str]) -> str:
 def _require_shape(path: Path, metadata: ModelMetadata) -> tuple[int, int, int]:
     if metadata.input_shape is None:
         raise InspectorError(
-            f"cannot tell which input size {path.name} expects; pass --input-shape C,H,W or "
-            f'put "input_shape": [C, H, W] in a sidecar {path.name}.json'
+            f"cannot tell which input size {path.name} expects",
+            Hint(HintKind.INPUT_SHAPE, f"{path.name}.json"),
         )
     return metadata.input_shape
 
@@ -256,42 +256,3 @@ def _probe(
             f"{path.name} fails on an input of shape {list(x.shape)} ({one_line(exc)}); check "
             f"input_shape (taken from {sources['input_shape']})"
         ) from None
-
-
-def _check_converted(
-    module: torch.nn.Module,
-    reference: Callable[[np.ndarray], np.ndarray],
-    device: torch.device,
-    shape: tuple[int, int, int],
-    notes: list[str],
-) -> tuple[torch.nn.Module | None, str | None, ConversionVerdict | None]:
-    """Run the interpreted ONNX graph on probe images and start its faithfulness verdict.
-
-    Probes: black, grey and two seeded noise images. A module that fails to run, or already
-    disagrees with onnxruntime here, is dropped; the evaluated data is checked later.
-    """
-    probes = np.stack(
-        [
-            np.zeros(shape, np.float32),
-            np.full(shape, 0.5, np.float32),
-            *np.random.default_rng(0).random((2, *shape), dtype=np.float32),
-        ]
-    )
-    try:
-        with torch.inference_mode():
-            converted = logits_array(module(torch.from_numpy(probes).to(device)))
-        gap = relative_gap(converted, reference(probes).astype(np.float64))
-    except Exception as exc:
-        return None, (
-            f"the torch interpretation of the ONNX graph fails to run ({one_line(exc, 160)}), "
-            "so gradient attacks are unavailable; Square runs through onnxruntime"
-        ), None
-    verdict = ConversionVerdict()
-    verdict.record(gap, len(probes))
-    if not verdict.faithful:
-        return None, verdict.reason(), None
-    notes.append(
-        f"gradients through the ONNX graph interpreted in torch; largest relative logit gap "
-        f"to onnxruntime on 4 probe images {gap:.2g}"
-    )
-    return module, None, verdict

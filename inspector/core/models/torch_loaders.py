@@ -161,7 +161,7 @@ def load_torch_file(
     if kind == "torchscript":
         raw = _load_torchscript(path, device, trust_code)
         if arch is not None:
-            raw.notes.append("--arch ignored: the file is a TorchScript program")
+            raw.notes.append("network factory ignored: the file is a TorchScript program")
         return raw
     if kind == "export":
         raise unreadable(path, "it is a torch.export archive; rename it to .pt2")

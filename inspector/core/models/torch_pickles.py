@@ -1,4 +1,4 @@
-"""torch.save files: plain state_dicts (rebuilt with --arch) and pickled modules.
+"""torch.save files: plain state_dicts (rebuilt by a network factory) and pickled modules.
 
 Nothing here runs code from the file or imports user code unless trust_code is set: the
 pickle is first scanned statically (safety/pickle_scan.py); one that names only tensor
@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.models.common import RawModel, freeze, one_line, unreadable
 from inspector.core.models.safety.archive import LIMITS, open_checked, read_member
 from inspector.core.models.safety.pickle_scan import (
@@ -28,7 +28,6 @@ from inspector.core.models.safety.pickle_scan import (
     scan_pickles,
 )
 
-ARCH_FLAGS = "--arch package.module:factory --trust-code"
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 _PREFIXES = ("module.", "_orig_mod.")
 # __builtin__ and copy_reg: how pickle protocol 2 (torch.save's default) names the stdlib
@@ -47,7 +46,7 @@ _BORING_MODULES = (
 def load_torch_save(
     path: Path, device: torch.device, arch: str | None, trust_code: bool, zipped: bool
 ) -> RawModel:
-    """A torch.save file: state_dict → --arch; pickled object → --trust-code."""
+    """A torch.save file: state_dict → the network factory; pickled object → trust."""
     others = _foreign_globals(path, zipped)
     if others is None:
         raise unreadable(path, "not a torch.save file (corrupt or unknown format)")
@@ -69,23 +68,23 @@ def load_torch_save(
 def load_state_dict(
     path: Path, obj: Mapping[str, Any], device: torch.device, arch: str | None, trust_code: bool
 ) -> RawModel:
-    """Build the network from --arch (importing it runs code, hence trust) and load weights."""
+    """Build the network from its factory (importing it runs code, hence trust), load weights."""
     state, notes = _unwrap_state_dict(path, obj)
     if arch is None:
         raise InspectorError(
-            f"{path} holds only weights (a state_dict); to build the network pass {ARCH_FLAGS} "
-            "(importing the module runs its code)"
+            f"{path} holds only weights (a state_dict)", HintKind.ARCH_FOR_STATE_DICT
         )
     if not trust_code:
         raise InspectorError(
-            f"--arch {arch} imports and runs Python code; pass --trust-code too if you trust it"
+            f"the network factory {arch} imports and runs Python code", HintKind.TRUST_ARCH
         )
     module = build_arch(arch)
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise InspectorError(_mismatch_message(path, arch, module, state, exc)) from None
-    notes.append(f"network built by --arch {arch}, weights loaded strictly")
+        message = _mismatch_message(path, arch, module, state, exc)
+        raise InspectorError(message, HintKind.CHECK_ARCH) from None
+    notes.append(f"network built by {arch}, weights loaded strictly")
     return RawModel(backend="state_dict", module=freeze(module, device), notes=notes)
 
 
@@ -122,10 +121,10 @@ def _mismatch_message(
     missing = sorted(expected - set(state))
     unexpected = sorted(set(state) - expected)
     if not missing and not unexpected:
-        return f"{path} does not fit --arch {arch} ({one_line(exc)}); check --arch"
+        return f"{path} does not fit the network of {arch} ({one_line(exc)})"
     return (
-        f"{path} does not fit --arch {arch}: {len(missing)} missing key(s) {missing[:3]}, "
-        f"{len(unexpected)} unexpected key(s) {unexpected[:3]}; check --arch"
+        f"{path} does not fit the network of {arch}: {len(missing)} missing key(s) "
+        f"{missing[:3]}, {len(unexpected)} unexpected key(s) {unexpected[:3]}"
     )
 
 
@@ -133,25 +132,36 @@ def build_arch(arch: str) -> nn.Module:
     """Import "package.module:factory" and call factory() to get an nn.Module."""
     module_name, _, attr = arch.partition(":")
     if not module_name or not attr:
-        raise InspectorError(f"--arch {arch!r} must look like package.module:factory")
+        raise InspectorError(
+            f"the network factory {arch!r} must look like package.module:factory",
+            HintKind.CHECK_ARCH,
+        )
     try:
         target: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             target = getattr(target, part)
     except ImportError as exc:
         raise InspectorError(
-            f"cannot import {module_name!r} for --arch ({one_line(exc)}); install it or add "
-            "its folder to PYTHONPATH"
+            f"cannot import {module_name!r} for the network factory ({one_line(exc)}); "
+            "install it or add its folder to PYTHONPATH",
+            HintKind.CHECK_ARCH,
         ) from None
     except AttributeError:
-        raise InspectorError(f"--arch {arch}: {module_name} has no {attr!r}") from None
+        raise InspectorError(
+            f"network factory {arch}: {module_name} has no {attr!r}", HintKind.CHECK_ARCH
+        ) from None
     try:
         network = target()
     except Exception as exc:
-        raise InspectorError(f"--arch {arch}: calling {attr}() failed ({one_line(exc)})") from exc
+        raise InspectorError(
+            f"network factory {arch}: calling {attr}() failed ({one_line(exc)})",
+            HintKind.CHECK_ARCH,
+        ) from exc
     if not isinstance(network, nn.Module):
         raise InspectorError(
-            f"--arch {arch}: {attr}() returned a {type(network).__name__}, not a torch nn.Module"
+            f"network factory {arch}: {attr}() returned a {type(network).__name__}, not a "
+            "torch nn.Module",
+            HintKind.CHECK_ARCH,
         )
     return network
 
@@ -164,8 +174,8 @@ def _load_pickled(
         shown = display_references(references)
         refs = f" (references {', '.join(shown[:3])})" if shown else ""
         raise InspectorError(
-            f"{path} is a pickled Python object{refs}; loading it runs code from the file, "
-            "pass --trust-code only if you trust its source"
+            f"{path} is a pickled Python object{refs}; loading it runs code from the file",
+            HintKind.TRUST_CODE,
         )
     try:
         obj = torch.load(str(path), map_location=device, weights_only=False)

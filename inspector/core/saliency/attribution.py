@@ -16,9 +16,9 @@ import torch
 from inspector.core.attacks.base import CancelCheck, Cancelled
 from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel
+from inspector.core.models.gradients import verify_gradients
 from inspector.core.saliency.gradcam_layer import tap_last_conv
 from inspector.core.saliency.methods import RUNNERS, method_options
-from inspector.core.sweep import ONNX_TOLERANCE
 
 
 @dataclass
@@ -125,10 +125,10 @@ def _one_batch(
 
 
 def _check_conversion(model: LoadedModel, x: np.ndarray, xt: torch.Tensor) -> None:
-    """ONNX: the gradient comes from the torch conversion; measure it on these images (the
-    model's verdict keeps it) and refuse where it disagrees."""
-    diff = model.check_conversion(x)
-    if diff > ONNX_TOLERANCE:
+    """ONNX: the gradient comes from the torch conversion; verify it on these images (the
+    model's verdict keeps it) and refuse once the verdict is against it."""
+    diff = verify_gradients(model, x)
+    if not model.differentiable:
         raise MethodUnavailable(
             f"the torch conversion of {model.info.name} disagrees with onnxruntime on these "
             f"images (relative logit difference {diff:.2g}); its saliency maps would be wrong"

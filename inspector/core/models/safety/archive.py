@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector.core.errors import InspectorError
+from inspector.core.errors import HintKind, InspectorError
 from inspector.core.models.common import one_line, unreadable
 from inspector.core.models.safety.pickle_scan import (
     TENSOR_GLOBALS,
@@ -23,7 +23,6 @@ from inspector.core.models.safety.pickle_scan import (
     scan_pickle,
 )
 
-TRUST_HINT = "allow code to run (--trust-code) only if you trust where the file came from"
 _GIB = 1 << 30
 
 
@@ -57,7 +56,7 @@ _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
 def refused(path: Path, what: str) -> InspectorError:
     """A model refused for what it would do on loading: one line, with the way out."""
-    return InspectorError(f"refused to load model {path}: {what}; {TRUST_HINT}")
+    return InspectorError(f"refused to load model {path}: {what}", HintKind.TRUST_CODE)
 
 
 def broken(path: Path, what: str) -> InspectorError:
