@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.cli.report_saliency import (
     add_report_saliency_arguments,
@@ -16,8 +17,10 @@ from inspector.cli.report_saliency import (
     print_saliency_notes,
 )
 from inspector.core.errors import InspectorError
-from inspector.core.results import EvaluationResults
 from inspector.core.threat import parse_eps
+
+if TYPE_CHECKING:  # the results module imports torch: not for building the parser
+    from inspector.core.results import EvaluationResults
 
 
 def add_report_parser(sub) -> None:
