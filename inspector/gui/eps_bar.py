@@ -14,7 +14,7 @@ follows it from there, like every other panel.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,7 +29,8 @@ from inspector.core.session import EpsCursor, Session
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
-from inspector.render.palette import CHECK_COLORS, model_color
+from inspector.gui.colors import model_text_color
+from inspector.render.palette import CHECK_COLORS
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
 GRID_TIP = "Perturbation budget ε: moves over the computed ε grid"
@@ -167,11 +168,17 @@ class EpsBar(QWidget):
             return self.view.rates_between(i, self.eps_value)
         return self.view.rates(i, k)
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Model names are coloured for the background: a new palette redraws them."""
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "view", None) is not None:
+            self._redraw()
+        super().changeEvent(event)
+
     def _headline_html(self, k: int) -> str:
         parts, notes = [], []
         for i, entry in enumerate(self.view.models):
             r = self.rates(i, k)
-            name = f"<b style='color:{model_color(i)}'>{entry.info.name}</b>"
+            name = f"<b style='color:{model_text_color(self, i)}'>{entry.info.name}</b>"
             if (note := self.view.warning(i)) is not None:  # the mark; the why on hover
                 name += f" <b style='color:{CHECK_COLORS['warning']}'>{WARNING_MARK}</b>"
                 notes.append(f"{entry.info.name}: {note}")

@@ -17,6 +17,7 @@ from inspector.core.saliency import METHODS, overlay, to_display
 from inspector.core.sweep import ModelSweep
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
+from inspector.gui.colors import status_chip
 from inspector.gui.detail.small_plots import BarChart, TrueClassPlot
 from inspector.gui.detail.text import (
     CONCENTRATION_TIP,
@@ -40,7 +41,6 @@ from inspector.gui.saliency_view import (
     SaliencyRequest,
 )
 from inspector.render.images import format_factor, perturbation_image
-from inspector.render.palette import STATUS_COLORS, STATUS_LABELS
 
 
 def chw(rgb: np.ndarray) -> np.ndarray:
@@ -249,8 +249,7 @@ class ModelColumn(QObject):
                 f"This model's sweep has not reached {eps_text(view.eps[k])} yet."
             )
         else:
-            chip = f'<span style="color:{STATUS_COLORS[status]}">■</span>'
-            self.status_label.setText(f"{chip} <b>{STATUS_LABELS[status]}</b>")
+            self.status_label.setText(status_chip(status))
             self.status_label.setToolTip(STATUS_TIPS[status])
         self.breaking_label.setText(breaking_text(view.eps, sweep, position))
 

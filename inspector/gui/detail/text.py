@@ -9,9 +9,10 @@ from inspector.core.sweep import ModelSweep
 from inspector.core.threat import format_eps
 
 TOP_K = 5
-# Sky blue vs vermillion (Okabe–Ito): distinct in hue and lightness for every colour vision.
-CLEAN_COLOR = "#56B4E9"
-ADV_COLOR = "#D55E00"
+# Clean vs adversarial bars: light vs mid neutral grey, told apart by lightness in both
+# palettes; no hue, since hues name models (Okabe–Ito) and the signs of signed maps.
+CLEAN_COLOR = "#BDBDBD"
+ADV_COLOR = "#757575"
 GREY_TEXT = "#808080"
 NBSP, WJ, SHY = "\u00a0", "\u2060", "\u00ad"  # no-break space, word joiner, soft hyphen
 MAX_IMAGE = 120  # logical px; larger tiles only take the plots' room
@@ -49,12 +50,12 @@ TIPS = {
     ),
     "perturbation": (
         "The perturbation δ = adversarial − clean, amplified ×N so that its largest |δ| fills "
-        "the range. Mid grey = 0; orange = pixel made brighter, blue = darker (colour images: "
+        "the range. Mid grey = 0; magenta = pixel made brighter, green = darker (colour images: "
         "0.5 + N·δ per channel)."
     ),
     "saliency_clean": (
-        "Saliency on the clean input: where the evidence for the chosen class sits. Orange "
-        "raises the class's logit, blue lowers it (absolute mode: brighter = more). The "
+        "Saliency on the clean input: where the evidence for the chosen class sits. Magenta "
+        "raises the class's logit, green lowers it (absolute mode: brighter = more). The "
         "colour bar below gives the scale in the method's units."
     ),
     "saliency_adv": (

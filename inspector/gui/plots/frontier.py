@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from inspector.core.session import EpsCursor
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.colors import model_line_color
 from inspector.gui.plots.base import (
     FRONTIER_TIP,
     GRID_RATES,
@@ -24,7 +25,6 @@ from inspector.gui.plots.base import (
     overlaps_any,
     set_label,
 )
-from inspector.render.palette import model_color
 
 
 class FrontierPlot(PlotPanel):
@@ -68,7 +68,9 @@ class FrontierPlot(PlotPanel):
         self.labels.clear()
         self.leaders.clear()
         for i, entry in enumerate(view.models if view is not None else []):
-            self.points[i] = pg.ScatterPlotItem(size=13, brush=model_color(i), hoverable=False)
+            self.points[i] = pg.ScatterPlotItem(
+                size=13, brush=model_line_color(self, i), hoverable=False
+            )
             self.labels[i] = pg.TextItem(entry.info.name, anchor=(0, 0.5))
             self.leaders[i] = pg.PlotCurveItem(antialias=True)  # point → displaced name
             self.points[i].setZValue(2)
@@ -176,7 +178,7 @@ class FrontierPlot(PlotPanel):
         self.diagonal_note.setColor(self.faint_color(170))
         for i, point in self.points.items():
             point.setPen(pg.mkPen(text, width=1))
-            point.setBrush(pg.mkBrush(model_color(i)))
+            point.setBrush(pg.mkBrush(model_line_color(self, i)))
         for label in self.labels.values():
             label.setColor(text)
         for leader in self.leaders.values():

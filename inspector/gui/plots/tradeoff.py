@@ -14,6 +14,7 @@ from inspector.core.checks.result import WARNING_MARK
 from inspector.core.session import EpsCursor
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.colors import model_line_color
 from inspector.gui.plots.base import (
     CERTIFIED_LABEL,
     EPS_AXIS_LABEL,
@@ -28,7 +29,7 @@ from inspector.gui.plots.base import (
     eps_ticks,
     set_label,
 )
-from inspector.render.palette import METRIC_LABELS, model_color
+from inspector.render.palette import METRIC_LABELS
 
 
 class TradeoffPlot(PlotPanel):
@@ -104,19 +105,25 @@ class TradeoffPlot(PlotPanel):
         return legend
 
     def _make_curve(self, i: int, metric: str) -> pg.PlotDataItem:
-        color = model_color(i)
-        width = 2.5 if metric == "robust" else 2.0
-        pen = pg.mkPen(color, width=width, style=METRIC_STYLES[metric])
         if metric == "certified":  # a lower bound: hollow squares, to tell it from the attack
-            return pg.PlotDataItem(
-                pen=pen, symbol="s", symbolSize=6, symbolBrush=None, symbolPen=color,
-                antialias=True,
-            )  # fmt: skip
-        if metric != "robust":
-            return pg.PlotDataItem(pen=pen, antialias=True)
-        return pg.PlotDataItem(
-            pen=pen, symbol="o", symbolSize=7, symbolBrush=color, symbolPen=color, antialias=True
-        )
+            curve = pg.PlotDataItem(symbol="s", symbolSize=6, symbolBrush=None, antialias=True)
+        elif metric != "robust":
+            curve = pg.PlotDataItem(antialias=True)
+        else:
+            curve = pg.PlotDataItem(symbol="o", symbolSize=7, antialias=True)
+        self._color_curve(curve, i, metric)
+        return curve
+
+    def _color_curve(self, curve: pg.PlotDataItem, i: int, metric: str) -> None:
+        """Model i's colour, at 3:1 on this palette's background (the first blue is too dark
+        on the dark palette as it is); the dash says the metric."""
+        color = model_line_color(self, i)
+        width = 2.5 if metric == "robust" else 2.0
+        curve.setPen(pg.mkPen(color, width=width, style=METRIC_STYLES[metric]))
+        if metric in ("certified", "robust"):
+            curve.setSymbolPen(color)
+        if metric == "robust":
+            curve.setSymbolBrush(color)
 
     def _set_eps_range(self) -> None:
         top = max(self.view.eps) if self.view is not None else 1.0
@@ -254,6 +261,10 @@ class TradeoffPlot(PlotPanel):
             proxy.setSymbolBrush(None if metric == "certified" else text)
             proxy.setSymbolPen(text)
             proxy.setSymbolSize(7)
+        for (i, metric), curve in self.curves.items():
+            self._color_curve(curve, i, metric)
+        for proxy, i in self._model_keys.items():
+            self._color_curve(proxy, i, "robust")
         for legend in (self.metric_legend, self.model_legend):
             legend.setLabelTextColor(text)
             for _, label in legend.items:  # setLabelTextColor alone does not re-render them

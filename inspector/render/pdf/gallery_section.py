@@ -36,7 +36,7 @@ def _gallery_blocks(g: Gallery, data: ReportData, width: float) -> list[Block]:
     if any(e.adv_image is not None for e in g.boundary):
         intro += (
             " δ = adversarial − clean, amplified by the factor printed over it (mid grey = 0; "
-            "one channel: blue negative, orange positive)."
+            "one channel: green negative, magenta positive)."
         )
     if data.has_saliency:
         intro += " Saliency: |attribution| scaled to its 99th percentile (dark low, yellow high)."
