@@ -33,10 +33,18 @@ from inspector.gui.colors import model_text_color
 from inspector.render.palette import CHECK_COLORS
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
-GRID_TIP = "Perturbation budget ε: moves over the computed ε grid"
+KEYS_TIP = " ] or Alt+Right / [ or Alt+Left step ε from anywhere in the window."
+GRID_TIP = "Perturbation budget ε: moves over the computed ε grid." + KEYS_TIP
 FINE_TIP = (
     "Perturbation budget ε: moves freely; every example's own radius (FMN) gives "
-    "the rates at any ε, the table shows the grid point at or below it"
+    "the rates at any ε, the table shows the grid point at or below it." + KEYS_TIP
+)
+
+# The window's keys for ε (menu Examples; they work wherever the focus is, except in a text
+# field, which keeps its own keys): one grid point up or down.
+EPS_STEPS = (
+    ("&Larger ε (next grid point)", 1, ("]", "Alt+Right")),
+    ("&Smaller ε (previous grid point)", -1, ("[", "Alt+Left")),
 )
 
 

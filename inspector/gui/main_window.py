@@ -33,7 +33,7 @@ from inspector.core.view import ResultsView
 from inspector.gui.about import open_about_box, open_error_box
 from inspector.gui.detail import DetailPanel
 from inspector.gui.documents import Documents
-from inspector.gui.eps_bar import EpsBar
+from inspector.gui.eps_bar import EPS_STEPS, EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.file_dialogs import ask_dataset_path, ask_model_paths, is_model_file
 from inspector.gui.layout import central_widget
@@ -148,6 +148,10 @@ class MainWindow(QMainWindow):
                 "Ctrl+B",
             )
         )
+        for text, step, keys in EPS_STEPS:  # window-wide: the slider need not have focus
+            action = self._action(text, lambda _=False, d=step: self.session.step_eps(d))
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            nav.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Robustness Inspector", self.about))
 
