@@ -36,6 +36,8 @@ class FrontierPlot(PlotPanel):
         plot = self.plot_item
         plot.setLabel("bottom", "robust accuracy at ε (upper bound)")
         plot.setLabel("left", "clean accuracy")
+        for name in ("left", "bottom"):  # zoomed ticks (0.96, 0.97) must not turn into "×0.001"
+            plot.getAxis(name).enableAutoSIPrefix(False)
         self.ranges: tuple[Range, Range] = (RATE_RANGE, RATE_RANGE)  # x (robust), y (clean)
         self._ticks: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
         self.impossible = pg.PlotDataItem([0.0, 1.0], [0.0, 1.0], fillLevel=0.0, antialias=True)
