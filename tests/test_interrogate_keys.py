@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence
 from test_gui_plots import make_view as plots_view
 
 from inspector.gui.main_window import MainWindow
+from inspector.gui.shortcuts import shortcut_rows, shortcuts_html
 
 
 def test_window_shortcut_steps_without_focusing_the_slider(qtbot) -> None:
@@ -29,3 +30,13 @@ def test_window_shortcut_steps_without_focusing_the_slider(qtbot) -> None:
     assert window.eps_bar.slider.value() == 1  # the slider followed, unfocused
     qtbot.keyClick(window.examples.table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert window.session.eps.index == 0
+
+
+def test_help_lists_the_eps_keys(qtbot) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    rows = dict(shortcut_rows(window))
+    assert rows["] or Alt+Right"] == "Larger ε (next grid point)"
+    assert rows["[ or Alt+Left"] == "Smaller ε (previous grid point)"
+    assert rows["Ctrl+B"] == "Show boundary errors"
+    assert "Larger ε" in shortcuts_html(window)

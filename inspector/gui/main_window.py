@@ -44,6 +44,7 @@ from inspector.gui.run_control import RunControl
 from inspector.gui.run_flags import RunFlags
 from inspector.gui.runner import EvaluationRunner
 from inspector.gui.setup_panel import SetupPanel
+from inspector.gui.shortcuts import open_shortcuts_box
 from inspector.gui.view_state import capture_view_state, restore_view_state, saved_marks
 from inspector.gui.wording import for_window
 
@@ -153,6 +154,8 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
             nav.addAction(action)
         help_menu = bar.addMenu("&Help")
+        shortcuts = self._action("&Keyboard Shortcuts", lambda: open_shortcuts_box(self))
+        help_menu.addAction(shortcuts)
         help_menu.addAction(self._action("&About Robustness Inspector", self.about))
 
     def _connect(self) -> None:
