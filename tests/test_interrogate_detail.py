@@ -98,13 +98,17 @@ def test_max_delta_and_breaking_eps_share_one_formatter(panel, monkeypatch) -> N
     assert detail_text.measured_eps(0.0371, (0.0, 0.025, 0.05)) == 0.0371  # off-grid stays
 
 
-def test_captions_are_never_cut(panel) -> None:
-    panel.resize(260, 700)  # narrow columns: the adversarial caption wraps to more lines
+@pytest.mark.parametrize("width", [56, 86])
+def test_captions_are_never_cut(panel, qtbot, width) -> None:
     panel.show_example(BROKEN, 1)
     for tile in (panel.columns[0].adversarial, panel.columns[0].perturbation):
         caption = tile.caption
-        doc_height = caption._document.size().height()
-        assert caption.height() >= doc_height, plain(caption.text())
+        caption.setFixedWidth(width)  # as narrow as at 1280×720 with three models
+        qtbot.waitUntil(lambda c=caption: c.width() == width)
+        caption._document.setTextWidth(caption.width())
+        size = caption._document.size()
+        assert caption.height() >= size.height(), plain(caption.text())  # not cut below
+        assert size.width() <= caption.width() + 1, plain(caption.text())  # nor at the side
 
 
 def test_keys_step_the_eps_cursor(qtbot) -> None:

@@ -30,7 +30,6 @@ from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
 from inspector.gui.colors import model_text_color
-from inspector.render.palette import CHECK_COLORS
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
 KEYS_TIP = " ] or Alt+Right / [ or Alt+Left step ε from anywhere in the window."
@@ -188,7 +187,7 @@ class EpsBar(QWidget):
             r = self.rates(i, k)
             name = f"<b style='color:{model_text_color(self, i)}'>{entry.info.name}</b>"
             if (note := self.view.warning(i)) is not None:  # the mark; the why on hover
-                name += f" <b style='color:{CHECK_COLORS['warning']}'>{WARNING_MARK}</b>"
+                name += f" <b>{WARNING_MARK}</b>"  # no hue: vermillion would name a model
                 notes.append(f"{entry.info.name}: {note}")
             if r is None:
                 parts.append(f"{name}: not computed yet")

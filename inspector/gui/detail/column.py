@@ -300,7 +300,7 @@ class ModelColumn(QObject):
             )
             self.clean.show_image(clean, f"clean<br>{pred}", "image not available")
             self._note_image_size(clean)
-        caption = f"adversarial, {eps_text(eps)}"
+        caption = f"adver{SHY}sarial, {eps_text(eps)}"  # may break: narrow columns
         if k >= sweep.eps_done:
             caption += "<br>" + grey("not computed yet")
         else:
