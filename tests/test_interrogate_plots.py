@@ -109,3 +109,16 @@ def test_frontier_diagonal_note_only_where_the_diagonal_shows(qtbot) -> None:
     plot.set_eps_index(2)  # robust 0.4 and 0.5 vs clean 0.9 and 0.75: diagonal out of range
     (_x0, x1), (y0, _y1) = plot.plot_item.viewRange()
     assert x1 < y0 and not plot.diagonal_note.isVisible()
+
+
+def test_a_drag_on_the_plot_moves_the_cursor_along(bound, qtbot) -> None:
+    plot, session, _view = bound
+    viewport = plot.graphics.viewport()
+    left = Qt.MouseButton.LeftButton
+    qtbot.mousePress(viewport, left, pos=widget_point(plot, 0.0, 0.5))
+    qtbot.mouseMove(viewport, widget_point(plot, 0.1, 0.5))
+    assert session.eps.index == 1  # moved while the button is down
+    qtbot.mouseMove(viewport, widget_point(plot, 0.2, 0.5))
+    assert session.eps.index == 2
+    qtbot.mouseRelease(viewport, left, pos=widget_point(plot, 0.2, 0.5))
+    assert session.eps.index == 2

@@ -47,9 +47,10 @@ STATUS_ORDER = {NATURAL_ERROR: 0, BOUNDARY_ERROR: 1, ROBUST: 2}
 THUMB_SIZE = 32
 
 HEADER_TIPS = {
-    STATUS: "robust: correct, and the attack found no flip inside the ε-ball (not a proof).\n"
-    "boundary error: correct on the clean input, flipped inside the ε-ball.\n"
-    "natural error: wrong on the clean input.",
+    STATUS: "✓ robust: correct, and the attack found no flip inside the ε-ball (not a proof).\n"
+    "✗ boundary error: correct on the clean input, flipped inside the ε-ball.\n"
+    "• natural error: wrong on the clean input.\n"
+    "The glyph and the word say the status; the grey tint only its severity.",
     BREAKING: "The smallest ε on the grid at which the attack flipped this example.",
     DISAGREE: "Whether the loaded models predict different classes for this example at ε.",
 }
