@@ -6,9 +6,9 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QPalette, QResizeEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from inspector.core.checks.result import WARNING_MARK
 from inspector.core.session import EpsCursor
@@ -263,9 +263,9 @@ class TradeoffPlot(PlotPanel):
             item.setZValue(z)
             item.hide()
             self.plot_item.addItem(item, ignoreBounds=True)
-        scene = self.graphics.scene()
-        scene.sigMouseMoved.connect(self._mouse_moved)
-        scene.sigMouseClicked.connect(self._mouse_clicked)
+        self._dragging = False  # the left button went down on the plot: moves set ε
+        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.graphics.viewport().installEventFilter(self)
 
     def _shown_curves(self) -> list[CurveKey]:
         return [key for key, curve in self.curves.items() if curve.isVisible()]
@@ -311,17 +311,29 @@ class TradeoffPlot(PlotPanel):
 
     def _mouse_moved(self, scene_pos: QPointF) -> None:
         point = self._in_plot(scene_pos)
+        if self._dragging:
+            return  # the event filter moves ε (pyqtgraph drops fast moves from this signal)
         if point is None:
             self.hover_at(float("nan"), float("nan"))
-        elif QApplication.mouseButtons() & Qt.MouseButton.LeftButton:
-            self.pick_eps(point.x())  # a drag moves ε along
         else:
             self.hover_at(point.x(), point.y())
 
-    def _mouse_clicked(self, event) -> None:
-        point = self._in_plot(event.scenePos())
-        if point is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.pick_eps(point.x())
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A press on the plot sets ε and starts a drag; the release ends it."""
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            point = self._in_plot(self.graphics.mapToScene(event.position().toPoint()))
+            if point is not None:
+                self._dragging = True
+                self.hover_at(float("nan"), float("nan"))
+                self.pick_eps(point.x())
+        elif kind == QEvent.Type.MouseMove and self._dragging:
+            point = self._in_plot(self.graphics.mapToScene(event.position().toPoint()))
+            if point is not None:
+                self.pick_eps(point.x())  # a drag moves ε along
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._dragging = False
+        return super().eventFilter(watched, event)
 
     # -- colours and legend ---------------------------------------------------------------
     def _restyle(self) -> None:
