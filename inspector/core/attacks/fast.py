@@ -13,11 +13,16 @@ import torch
 
 from inspector.core.attacks.apgd import APGD, APGDT
 from inspector.core.attacks.base import Forward, module_forward
-from inspector.core.attacks.ensemble import Ensemble
+from inspector.core.attacks.fmn import FMN
+from inspector.core.attacks.multi import MultiAPGD
 from inspector.core.attacks.square import Square
+from inspector.core.attacks.staged import Select, Stage, Staged, StageState, relative_margin
+from inspector.core.attacks.targets import malt_targets
 from inspector.core.threat import FAST_TARGETS
 
-CANDIDATES = 20  # classes ranked per point: the most likely others, one backward each
+NEAR = 0.1  # relative margin under which a point left robust gets the second look
+MORE_TARGETS = 6  # the second look's APGD-T: MALT-ranked targets 1 to 3 again, and 4 to 9
+MOVED = 0.1  # Square runs where the gradient stages lowered the margin by less than this
 
 
 class MaltAPGDT(APGDT):
@@ -25,26 +30,35 @@ class MaltAPGDT(APGDT):
 
     name = "apgd-t"
 
+    def __init__(
+        self, model, norm: str, steps: int = 100, restarts: int = 1, targets: int = 3, skip: int = 0
+    ) -> None:
+        super().__init__(model, norm, steps, restarts, targets)
+        self.skip = skip  # ranked targets to pass over (a first stage already ran them)
+
     def _target_order(self, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """Per row, the `targets` candidate classes with the smallest estimated distance."""
-        others = logits.clone()
-        others.scatter_(1, y[:, None], float("-inf"))
-        m = min(CANDIDATES, others.shape[1] - 1)
-        candidates = others.argsort(dim=1, descending=True)[:, :m]
-        scores = torch.empty(candidates.shape, dtype=torch.float64, device=x.device)
-        rows = torch.arange(x.shape[0], device=x.device)
-        point = x.detach().requires_grad_(True)
-        with torch.enable_grad():
-            z = self.model(point)
-            for j in range(m):
-                gap = z[rows, y] - z[rows, candidates[:, j]]
-                (grad,) = torch.autograd.grad(gap.sum(), point, retain_graph=j < m - 1)
-                dual = 1 if self.norm == "linf" else 2
-                size = grad.flatten(1).norm(p=dual, dim=1).double().clamp_min(1e-12)
-                scores[:, j] = gap.detach().double() / size
-        k = min(self.targets, m)
-        best = scores.argsort(dim=1)[:, :k]
-        return candidates.gather(1, best)
+        return malt_targets(self.model, self.norm, x, y, logits, self.targets, self.skip)
+
+
+def near_boundary(limit: float) -> Select:
+    """Rows whose relative margin (margin / (z_π1 − z_π3)) is below `limit`: undecided."""
+
+    def select(state: StageState) -> torch.Tensor:
+        return relative_margin(state) < limit
+
+    return select
+
+
+def unmoved(share: float) -> Select:
+    """Rows whose margin the gradient stages lowered by less than `share` of the clean one
+    (or not at all): what gradient masking looks like, the points Square is kept for."""
+
+    def select(state: StageState) -> torch.Tensor:
+        kept = state.margin >= (1 - share) * state.clean_margin
+        return kept | ~torch.isfinite(state.margin)
+
+    return select
 
 
 def fast_audit(
@@ -54,15 +68,25 @@ def fast_audit(
     restarts: int = 1,
     queries: int = 1000,
     forward: Forward | None = None,
-) -> Ensemble:
-    """APGD-CE, APGD-T on 3 MALT-ranked targets, Square on the points both left robust."""
-    targeted = MaltAPGDT(model, norm, steps=steps, restarts=restarts, targets=FAST_TARGETS)
-    audit = Ensemble(
-        [
-            ("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts)),
-            ("apgd-t", targeted),
-            ("square", Square(forward or module_forward(model), norm, queries=queries)),
-        ]
-    )
+    *,
+    near: float = NEAR,
+    moved: float = MOVED,
+) -> Staged:
+    """APGD-CE; APGD-T on 3 MALT-ranked targets; near the boundary a second look (APGD on
+    the cross-entropy and 9 ranked targets at once, then FMN); Square where the gradient
+    stages could not move the margin."""
+    forward = forward or module_forward(model)
+    rank = FAST_TARGETS
+    stages = [
+        Stage("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts), 0),
+        Stage("apgd-t", MaltAPGDT(model, norm, steps=steps, restarts=restarts, targets=rank), 1),
+    ]
+    if near > 0:
+        look = MultiAPGD(model, norm, steps, rank + MORE_TARGETS, with_ce=True)
+        stages.append(Stage("apgd-t", look, 3, near_boundary(near)))
+        stages.append(Stage("fmn", FMN(model, norm, steps=steps), 4, near_boundary(near)))
+    if queries > 0:
+        stages.append(Stage("square", Square(forward, norm, queries=queries), 2, unmoved(moved)))
+    audit = Staged(stages, forward)
     audit.name = "fast"
     return audit
