@@ -29,6 +29,8 @@ class StageState:
     margin: torch.Tensor  # float64 [n]: lowest true-class margin seen (clean point included)
     logits: torch.Tensor  # [n, classes] at the kept point
     clean_margin: torch.Tensor  # float64 [n]
+    x: torch.Tensor  # the clean batch
+    y: torch.Tensor
 
 
 Select = Callable[[StageState], torch.Tensor]  # → bool [n]: rows this stage attacks
@@ -43,13 +45,15 @@ def still_robust(state: StageState) -> torch.Tensor:
 class Stage:
     """One attack under a name (what `broken_by` says), on the rows `select` picks.
 
-    `tag` keeps the stage's random streams apart from every other stage's.
+    `tag` keeps the stage's random streams apart from every other stage's; a `second_look`
+    stage re-examines a few points and is not listed among the members.
     """
 
     name: str
     attack: Attack
     tag: int
     select: Select = still_robust
+    second_look: bool = False
 
 
 def relative_margin(state: StageState) -> torch.Tensor:
@@ -76,10 +80,11 @@ class Staged:
 
     @property
     def members(self) -> list[tuple[str, Attack]]:
-        """The first stage of each name, in order (what reports list as the members)."""
+        """The first stage of each name but the second looks', in order (the members)."""
         first: dict[str, Attack] = {}
         for stage in self.stages:
-            first.setdefault(stage.name, stage.attack)
+            if not stage.second_look:
+                first.setdefault(stage.name, stage.attack)
         return list(first.items())
 
     @property
@@ -100,7 +105,7 @@ class Staged:
         clean_margin = true_class_margin(clean_logits, y).double()
         # misclassified clean: adversarial as they are, and no stage broke them
         state = StageState(
-            clean_margin < 0, clean_margin.clone(), clean_logits.clone(), clean_margin
+            clean_margin < 0, clean_margin.clone(), clean_logits.clone(), clean_margin, x, y
         )
         x_adv = x.clone()
         broken_by: list[str | None] = [None] * n
