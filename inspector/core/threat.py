@@ -169,7 +169,8 @@ class ThreatModel:
             "fmn": f"FMN ({self.steps} steps, minimum norm)",
             "ensemble": f"ensemble ({apgd_ce}; {apgd_t}; {square})",
             "fast": f"fast audit ({apgd_ce}; APGD-T MALT-ranked top-{FAST_TARGETS} targets × "
-            f"{self.steps} steps, {restarts} each; {square})",
+            f"{self.steps} steps, {restarts} each; near the boundary APGD on CE and 9 ranked "
+            f"targets, FMN; {square} where gradients look masked)",
         }
         return labels[self.attack]
 

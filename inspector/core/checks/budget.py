@@ -48,7 +48,7 @@ def per_example(threat: ThreatModel) -> float:
     if threat.attack == "ensemble":
         return gradient * (1 + APGD_T_TARGETS) + threat.queries * FORWARD
     if threat.attack == "fast":
-        return gradient * (1 + FAST_TARGETS) + threat.queries * FORWARD
+        return gradient * (1 + FAST_TARGETS)  # Square only where gradients look masked
     return float(gradient)
 
 
