@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
             float(aa_rob.float().mean()),
             float(aa100_rob.float().mean()) if args.aa100 else float("nan"),
         )
-        stage_text = ", ".join(f"{k} {v:.1f} s/{rows[k]} rows" for k, v in stages.items())
+        stage_text = ", ".join(f"{k} {stages.get(k, 0.0):.1f} s/{n} rows" for k, n in rows.items())
         print(f"{line}  {'ok' if ok else 'WEAKER'}\n      stages: {stage_text}", flush=True)
         if name != "cifar":
             saved.setdefault(name, {"indices": indices.tolist(), "cases": []})

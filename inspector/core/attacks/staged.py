@@ -75,8 +75,9 @@ class Staged:
         if not stages:
             raise ValueError("a staged attack needs at least one stage")
         self.stages, self.model_logits = stages, model_logits
-        self.last_rows: dict[str, int] = {}  # per stage name, rows attacked in the last call
-        self.last_seconds: dict[str, float] = {}  # per stage name, its time in the last call
+        # per stage (its name, "(second look)" added for those), in the last call:
+        self.last_rows: dict[str, int] = {}  # rows it attacked
+        self.last_seconds: dict[str, float] = {}  # its seconds
 
     @property
     def members(self) -> list[tuple[str, Attack]]:
@@ -111,17 +112,18 @@ class Staged:
         broken_by: list[str | None] = [None] * n
         streams = as_streams(generator, n, x.device)
         self.last_rows, self.last_seconds = {}, {}
-        for stage in self.stages:
+        for stage in self.stages if eps > 0 else ():
             rows = torch.nonzero(stage.select(state) & ~state.found).flatten()
-            self.last_rows[stage.name] = self.last_rows.get(stage.name, 0) + int(rows.numel())
-            if rows.numel() == 0 or eps <= 0:
+            label = f"{stage.name} (second look)" if stage.second_look else stage.name
+            self.last_rows[label] = self.last_rows.get(label, 0) + int(rows.numel())
+            if rows.numel() == 0:
                 continue
             own = streams.rows(rows)
             own = own.child(stage.tag) if stage.tag else own
             started = time.perf_counter()
             out = stage.attack.perturb(x[rows], y[rows], eps, generator=own, cancel=cancel)
             spent = time.perf_counter() - started
-            self.last_seconds[stage.name] = self.last_seconds.get(stage.name, 0.0) + spent
+            self.last_seconds[label] = self.last_seconds.get(label, 0.0) + spent
             out_logits = out.logits.to(device=x.device, dtype=state.logits.dtype)
             out_margin = true_class_margin(out_logits, y[rows]).double()
             found = out.found.to(x.device)
