@@ -132,8 +132,8 @@ class Staged:
             x_adv[kept] = out.x_adv.to(x.device, x.dtype)[take]
             state.logits[kept] = out_logits[take]
             state.margin[kept] = out_margin[take]
-            newly = rows[found]
-            state.found[newly] = True
-            for i in newly.tolist():
-                broken_by[i] = stage.name
+            state.found[rows[found]] = True
+            said = out.broken_by or [None] * len(rows)  # a stage may name its own part
+            for j in torch.nonzero(found).flatten().tolist():
+                broken_by[int(rows[j])] = said[j] or stage.name
         return AttackResult(x_adv, state.found, state.logits, broken_by)
