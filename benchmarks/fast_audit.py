@@ -34,7 +34,7 @@ from inspector.core.models import load_model
 
 TOLERANCE = 0.003  # the 0.3 point
 DIGITS = 360
-CIFAR_IMAGES = 200
+CIFAR_IMAGES = 100
 CASES = (
     ("digits_standard", "linf", 0.1),
     ("digits_pgd", "linf", 0.1),
