@@ -1,7 +1,7 @@
 """The fast audit against torchattacks' AutoAttack, standard and AA-100 (issue 18).
 
 Cases: the three demo digits models on 360 stratified digits and a CIFAR-sized CNN trained
-here for 3 epochs on a synthetic 10-class task (synthetic_cifar.py, 200 test images), L∞
+here for 3 epochs on a synthetic 10-class task (synthetic_cifar.py, 100 test images), L∞
 and L2, each at an ε in the middle of its curve. Per case, in one interleaved run: the fast
 audit's time, robust accuracy and per-stage times (rows attacked), torchattacks' AutoAttack
 "standard" (APGD-CE, APGD-T, FAB-T at 10 iterations, Square 5000), its time, the ratio, and
