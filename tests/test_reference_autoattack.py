@@ -50,7 +50,7 @@ def test_ensemble_is_at_least_as_strong_as_torchattacks_autoattack(path):
         eps=(0.0, *EPS),
         attack="ensemble",
         steps=DEFAULT_STEPS["ensemble"],
-        restarts=DEFAULT_RESTARTS["ensemble"],  # the audit default
+        restarts=DEFAULT_RESTARTS["ensemble"],  # the ensemble's own default
         seed=0,
     )
     request = EvaluationRequest(
