@@ -53,7 +53,13 @@ def test_fast_is_built_by_name_with_its_members():
     assert attack.members[1][1].targets == 3
 
 
-@pytest.mark.parametrize("path", demo_model_paths(), ids=lambda p: p.stem)
+# Live against torchattacks on the adversarially trained model only (the one where AA-100
+# broke digits the earlier fast audit left): the other two are checked against AutoAttack's
+# stored verdicts in test_fastattack_strength.py, at a fraction of the suite's time.
+LIVE = [p for p in demo_model_paths() if p.stem == "digits_pgd"]
+
+
+@pytest.mark.parametrize("path", LIVE, ids=lambda p: p.stem)
 def test_fast_is_at_least_as_strong_as_torchattacks_autoattack(path):
     """On 60 digits one example is 1.7 points: ours must not be above AutoAttack at all
     (1e-6: AutoAttack's share is a float32 mean, ours a float64)."""
