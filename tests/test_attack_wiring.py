@@ -17,6 +17,7 @@ from helpers import export_pt2, linear_problem, save_npz
 
 from inspector.cli.evaluate_command import AUDIT_THREAT, build_request
 from inspector.cli.main import build_parser, main
+from inspector.core.attacks.registry import NAMES
 from inspector.core.data import open_dataset
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate_models, run_to_end
@@ -24,7 +25,7 @@ from inspector.core.export import write_csv
 from inspector.core.models import load_model
 from inspector.core.refine import can_refine
 from inspector.core.results import load_results, save_results
-from inspector.core.threat import ATTACKS, ThreatModel
+from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
 
 LINF_GRID = (0.0, 0.02, 0.05, 0.1, 0.2)
@@ -70,10 +71,10 @@ def _sweep(files, threat: ThreatModel):
 
 
 def test_threat_model_names_the_new_attacks_and_their_budgets():
-    assert {"apgd-ce", "apgd-t", "square", "fmn", "ensemble"} <= set(ATTACKS)
+    assert {"apgd-ce", "apgd-t", "square", "fmn", "ensemble"} <= set(NAMES)
     labels = {
         a: ThreatModel(eps=(0.0, 0.1), attack=a, steps=50, restarts=2, queries=300).describe()
-        for a in ATTACKS
+        for a in NAMES
     }
     assert (
         "ensemble (APGD-CE 50 steps, 2 restarts; APGD-T top-9 targets × 50 steps"

@@ -326,9 +326,9 @@ def test_saliency_command_gives_each_attack_its_default_restarts():
     from argparse import Namespace
 
     from inspector.cli.saliency_command import _threat
-    from inspector.core.threat import DEFAULT_RESTARTS
+    from inspector.core.attacks.registry import spec
 
     args = Namespace(norm="linf", attack="ensemble", steps=None, restarts=None, seed=0)
-    assert _threat(args, 0.1).restarts == DEFAULT_RESTARTS["ensemble"] == 2
+    assert _threat(args, 0.1).restarts == spec("ensemble").restarts == 2
     assert _threat(Namespace(**{**vars(args), "attack": "pgd"}), 0.1).restarts == 1
     assert _threat(Namespace(**{**vars(args), "restarts": 3}), 0.1).restarts == 3
