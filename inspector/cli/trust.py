@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from inspector.cli.hints import CLI_WORDS
 from inspector.core.results import EvaluationResults
 from inspector.core.smoothing import SmoothingSpec
 
@@ -62,7 +63,7 @@ def trust_lines(results: EvaluationResults) -> str:
         if m.checks:
             lines += ["", f"Sanity checks, {m.info.name}:"]
             lines += [
-                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.explanation}"
+                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.worded(CLI_WORDS)}"
                 + ("" if c.seconds is None else f" ({c.seconds:.2f} s)")
                 for c in m.checks
             ]

@@ -46,6 +46,14 @@ WINDOW_WORDS: Wording = {
     HintKind.SAME_EXAMPLES: (
         "another subset size or shard: resume with the same options, or give another folder"
     ),
+    HintKind.NORMALISATION: (
+        "set its normalisation: start the window with --mean {mean} --std {std}, or "
+        "put mean/std in its metadata"
+    ),
+    HintKind.CHECK_NORMALISATION: (
+        "check its normalisation: start the window with --mean and --std, or put mean/std "
+        "in its metadata"
+    ),
 }
 
 
