@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 
 from inspector.cli.evaluate_command import AUDIT_THREAT, build_request
 from inspector.cli.main import build_parser, main
@@ -33,10 +33,10 @@ L2_GRID = (0.0, 0.1, 0.2, 0.45)
 
 
 def _files(folder, classes: int, onnx: bool = False):
-    module, x, y = linear_problem(seed=3, n=200, classes=classes)
     names = [chr(ord("a") + i) for i in range(classes)]
-    model = export_pt2(module, folder / f"linear{classes}.pt2", (1, 4, 4), class_names=names)
-    data = save_npz(folder / f"data{classes}.npz", x, y)
+    model, data, module = linear_problem_files(
+        folder, 3, 200, classes, f"linear{classes}.pt2", f"data{classes}.npz", class_names=names
+    )
     onnx_path = folder / f"linear{classes}.onnx"
     with warnings.catch_warnings():  # the legacy exporter's deprecation notices
         warnings.simplefilter("ignore", DeprecationWarning)
