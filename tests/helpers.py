@@ -87,6 +87,17 @@ def affine_module(weight: np.ndarray, bias: np.ndarray) -> torch.nn.Module:
     return torch.nn.Sequential(torch.nn.Flatten(), layer)
 
 
+class CancelAfter:
+    """A `cancel` callable that asks to stop from its (n + 1)-th call on; `calls` counts them."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.calls = n, 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls > self.n
+
+
 def save_npz(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
     np.savez(path, x=x, y=y)
     return path

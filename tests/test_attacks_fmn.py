@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import affine_module, binary_affine_problem
+from helpers import CancelAfter, affine_module, binary_affine_problem
 
 from inspector.core.attacks import Cancelled
 from inspector.core.attacks.fmn import FMN
@@ -118,14 +118,9 @@ def test_fmn_on_a_float32_cnn_reports_only_real_adversarial_points():
 
 def test_fmn_cancel_raises():
     model, x, y = _binary_problem(0, n=20)
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 3
-
+    cancel = CancelAfter(3)
     with pytest.raises(Cancelled):
         FMN(_linear_module(model), "l2").minimal_norm(
             torch.from_numpy(x), torch.from_numpy(y), cancel=cancel
         )
-    assert len(calls) == 4
+    assert cancel.calls == 4

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from arch_for_tests import make_tiny_cnn
-from helpers import binary_affine_problem
+from helpers import CancelAfter, binary_affine_problem
 
 from inspector.core.attacks import Cancelled
 from inspector.core.attacks.geometry import perturbation_size
@@ -119,17 +119,12 @@ def test_square_same_seed_same_result(norm: str):
 
 def test_square_cancel_raises():
     model, x, y = _binary_problem(0, n=20)
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 5
-
+    cancel = CancelAfter(5)
     with pytest.raises(Cancelled):
         Square(_forward(model), "linf", queries=1000).perturb(
             torch.from_numpy(x), torch.from_numpy(y), 0.001, cancel=cancel
         )
-    assert len(calls) == 6
+    assert cancel.calls == 6
 
 
 def test_schedule_and_l2_moves_stay_in_the_ball():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem
+from helpers import CancelAfter, export_pt2, linear_problem
 from PIL import Image
 
 from inspector.cli.main import main
@@ -183,15 +183,10 @@ def test_user_errors_are_inspector_errors(linear) -> None:
 
 def test_cancel_is_checked_between_batches(linear) -> None:
     model, x, _ = linear
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 2
-
+    cancel = CancelAfter(2)
     with pytest.raises(Cancelled):
         attribute(model, x, np.zeros(len(x)), batch_size=4, cancel=cancel)
-    assert len(calls) == 3  # two batches ran, the third was refused
+    assert cancel.calls == 3  # two batches ran, the third was refused
 
 
 def test_target_choices() -> None:
