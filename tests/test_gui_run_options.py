@@ -130,7 +130,8 @@ def test_window_opens_a_pickled_model_only_with_trust_code(qtbot, tmp_path):
     wait_loaded(qtbot, window)
     assert not window.models
     text = window.last_error.text()
-    assert "gui --trust-code" in text and "evaluate" not in text
+    assert "command line with code allowed" in text and "evaluate" not in text
+    assert "--" not in text  # the window's dialogs name no flag
     window.last_error.accept()
     window.flags = RunFlags(trust_code=True, overrides=overrides)
     window.add_model(str(path))

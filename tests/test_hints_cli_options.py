@@ -25,7 +25,9 @@ EXPECTED = {
                        "--out", "--resume", "--shard", "--smoothing-alpha",
                        "--smoothing-samples", "--smoothing-sigma", "--summary-json"},
     "gui": RUN | {"--run", "--screenshot", "audit"},
-    "report": {"--eps", "--help", "--out", "-h", "source"},
+    "report": {"--eps", "--help", "--out", "-h", "source",
+               # report2: saliency in the galleries, from the models the results name
+               "--saliency", "--no-saliency", "--model", "--device", "--trust-code", "--arch"},
     "saliency": {"--arch", "--attack", "--data", "--demo", "--device", "--eps", "--help",
                  "--ig-steps", "--index", "--method", "--model", "--noise-samples",
                  "--noise-sigma", "--norm", "--opacity", "--out", "--resize", "--restarts",

@@ -28,48 +28,45 @@ FLAG = re.compile(r"--[a-z]")
 EXPECTED = {
     HintKind.TRUST_CODE: (
         "what; pass --trust-code only if you trust its source",
-        "what; the window runs code from a file only when started from the command line with "
-        "--trust-code (robustness-inspector gui --trust-code --model PATH); do that only if "
-        "you trust its source",
+        "what; the window runs code from a file only when it was started from the command line "
+        "with code allowed to run; do that only if you trust its source, or export the model "
+        "as .pt2 (torch.export) or .onnx and open that",
     ),
     HintKind.TRUST_ARCH: (
         "what; pass --trust-code with --arch only if you trust it",
-        "what; the window imports a network factory only when started with --trust-code "
-        "(robustness-inspector gui --arch PKG.MODULE:FACTORY --trust-code --model PATH); do "
-        "that only if you trust it",
+        "what; the window imports a network factory only when it was started from the command "
+        "line with code allowed to run; do that only if you trust the factory's source",
     ),
     HintKind.ARCH_FOR_STATE_DICT: (
         "what; to build the network pass --arch package.module:factory --trust-code "
         "(importing the module runs its code)",
-        "what; the window builds a network from weights alone only when started from the "
-        "command line with --arch PKG.MODULE:FACTORY --trust-code; otherwise export the "
-        "model as a .pt2 (torch.export) or .onnx file",
+        "what; weights alone need their network's code: start the window from the command line "
+        "naming the network's factory (package.module:factory) and allowing code to run, only "
+        "if you trust it; or export the model as .pt2 (torch.export) or .onnx and open that",
     ),
     HintKind.CHECK_ARCH: (
         "what; check --arch",
-        "what; check the factory the window was started with (robustness-inspector gui "
-        "--arch PKG.MODULE:FACTORY --trust-code --model PATH)",
+        "what; check the network factory the window was started with",
     ),
     HintKind.SUPPORTED_FORMATS: (
         "what; supported: .pt2 (torch.export), .pt/.ts/.pth (TorchScript), .pt/.pth "
         "state_dict (with --arch package.module:factory --trust-code), .onnx",
-        "what; supported: .pt2 (torch.export), .pt/.ts/.pth (TorchScript), .onnx, and a "
-        ".pt/.pth state_dict when the window is started with --arch PKG.MODULE:FACTORY "
-        "--trust-code",
+        "what; the window opens .pt2 (torch.export), .pt/.ts/.pth (TorchScript) and .onnx "
+        "models; weights alone (a state_dict) only when you start the window from the command "
+        "line naming the network's factory (package.module:factory) and allowing code to run",
     ),
     HintKind.RESIZE: (
         "what; pass --resize to resize them, or use matching data",
-        "what; open a dataset whose images match the model (File ▸ Open Dataset…), or start "
-        "the window with --resize (robustness-inspector gui --resize)",
+        "what; open a dataset whose images match the model (File ▸ Open Dataset), or start the "
+        "window from the command line with resizing allowed",
     ),
     HintKind.INPUT_SHAPE: (
         'what; pass --input-shape C,H,W or put "input_shape": [C, H, W] in a sidecar m.json',
-        'what; put "input_shape": [C, H, W] in a sidecar m.json, or start the window with '
-        "--input-shape C,H,W",
+        'what; put "input_shape": [C, H, W] in a sidecar m.json and open the model again',
     ),
     HintKind.DEVICE_CPU: (
         "what; use --device cpu (or auto)",
-        "what; start the window with --device cpu (or auto)",
+        "what; start the window on the cpu device (or auto) from the command line",
     ),
     HintKind.EPS_LIST: (
         "what; give e.g. --eps 0,2/255,4/255,8/255",
@@ -77,7 +74,7 @@ EXPECTED = {
     ),
     HintKind.SHARD_PARTS: (
         "what; merge only --shard parts",
-        "what; merge only the parts a sharded run wrote (robustness-inspector merge)",
+        "what; merge only the parts a sharded run wrote (the merge command)",
     ),
     HintKind.SAME_EXAMPLES: (
         "what; another --limit or --shard? resume with the same options, or give another "
@@ -125,6 +122,7 @@ def test_the_window_words_it_from_the_window(kind: HintKind) -> None:
     text = for_window(_error(kind))
     assert text == EXPECTED[kind][1]
     assert "evaluate" not in text and "pass --" not in text
+    assert not FLAG.search(text), text  # a dialog names no command-line flag
 
 
 def test_no_hint_and_plain_messages_pass_through() -> None:

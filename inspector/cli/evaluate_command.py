@@ -1,4 +1,7 @@
-"""`robustness-inspector evaluate`: run an evaluation, print the table, write the files."""
+"""`robustness-inspector evaluate`: run an evaluation, print the table, write the files.
+
+Its flags are in evaluate_parser.py, which imports no torch (so `--help` answers at once).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,14 @@ import sys
 from pathlib import Path
 
 from inspector.cli import distributed, interrupts
-from inspector.cli.arguments import add_device_argument, add_output_arguments, add_source_arguments
 from inspector.cli.progress import ProgressLine
 from inspector.cli.run_options import (
-    add_run_arguments,
     check_limit,
     model_overrides,
     threat_from_args,
 )
 from inspector.cli.table import summary_table
-from inspector.cli.trust import add_trust_arguments, smoothing_from_args, trust_lines
+from inspector.cli.trust import smoothing_from_args, trust_lines
 from inspector.core.attacks.registry import spec
 from inspector.core.audit import Audit, save_audit
 from inspector.core.demo import DEMO_DATA, DEMO_THREAT, demo_model_paths
@@ -35,44 +36,6 @@ AUDIT_THREAT = ThreatModel(
     steps=spec("ensemble").steps,
     restarts=spec("ensemble").restarts,
 )
-
-
-def add_evaluate_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="attack models over an ε grid and report the tradeoff")
-    add_source_arguments(p, demo_help="the digits demo models on digits")
-    add_run_arguments(p)
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=128,
-        help="examples per forward pass at most; fewer when the model's memory use needs it",
-    )
-    add_device_argument(p)
-    add_output_arguments(p, out_required=False)
-    add_trust_arguments(p)
-    p.add_argument(
-        "--audit",
-        metavar="PATH.riaudit",
-        default=None,
-        help="write an audit file (results, probabilities, adversarial images) the window opens",
-    )
-    p.add_argument(
-        "--shard",
-        metavar="I/N",
-        default=None,
-        help="evaluate only part I (from 0) of N of the examples, for `merge` (SLURM arrays)",
-    )
-    p.add_argument(
-        "--checkpoint",
-        metavar="FOLDER",
-        default=None,
-        help="save each finished ε there (one file per shard or rank), for --resume",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run whose checkpoint is in --checkpoint FOLDER",
-    )
 
 
 def build_request(args: argparse.Namespace) -> EvaluationRequest:

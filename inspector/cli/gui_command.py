@@ -25,7 +25,8 @@ def add_gui_parser(sub) -> None:
         "--screenshot",
         metavar="PATH",
         default=None,
-        help="with --run: save a PNG of the window when the run ends, then exit",
+        help="save a PNG of the window once its files are open (with --run: when the run "
+        "ends), then exit",
     )
     add_device_argument(p)
     add_run_arguments(p)

@@ -18,7 +18,7 @@ interrupts.install()  # this module is the console script's entry: its imports t
 with interrupts.exit_on_interrupt():
     from inspector import __version__
     from inspector.cli.desktop import add_desktop_arguments
-    from inspector.cli.evaluate_command import add_evaluate_parser
+    from inspector.cli.evaluate_parser import add_evaluate_parser
     from inspector.cli.gui_command import add_gui_parser
     from inspector.cli.hints import cli_message
     from inspector.cli.merge_command import add_merge_parser

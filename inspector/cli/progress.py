@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from inspector.core.sweep import Progress
 from inspector.core.threat import format_eps
+
+if TYPE_CHECKING:  # the sweep imports torch: not for building the parser
+    from inspector.core.sweep import Progress
 
 
 def _clock(seconds: float) -> str:

@@ -9,19 +9,29 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from inspector.cli.report_saliency import (
+    add_report_saliency_arguments,
+    gallery_saliency,
+    print_saliency_notes,
+)
 from inspector.core.errors import InspectorError
-from inspector.core.results import EvaluationResults
 from inspector.core.threat import parse_eps
+
+if TYPE_CHECKING:  # the results module imports torch: not for building the parser
+    from inspector.core.results import EvaluationResults
 
 
 def add_report_parser(sub) -> None:
     p = sub.add_parser(
         "report",
         help="write a PDF audit report from a results .json or an audit .riaudit",
-        description="Write a PDF audit report (title page with models, data and hashes; "
-        "tables with 95 % intervals; plots; method; limitations; example galleries). "
-        "Runs without a display.",
+        description="Write a PDF audit report: page 1 an executive summary (models, threat "
+        "model, headline figures, verdicts, warnings), then the contents, what was evaluated "
+        "(models, data, hashes), tables with 95 % intervals, sanity checks, plots, method, "
+        "limitations and example galleries (with saliency maps of the examples shown, from "
+        "the models the results name). Runs without a display.",
     )
     p.add_argument("source", metavar="RESULTS_OR_AUDIT", help="results .json or audit .riaudit")
     p.add_argument("--out", metavar="REPORT.pdf", required=True, help="the PDF to write")
@@ -32,6 +42,7 @@ def add_report_parser(sub) -> None:
         help="the grid ε of the example galleries (default: the grid ε nearest the middle "
         "at which boundary errors exist), e.g. 0.1 or 8/255",
     )
+    add_report_saliency_arguments(p)
 
 
 def load_source(path: str | Path) -> tuple[EvaluationResults, str]:
@@ -59,8 +70,12 @@ def run_report(args: argparse.Namespace) -> int:
     results, source = load_source(args.source)
     from inspector.render.pdf import render_report  # Qt only loads here
     from inspector.reporting.data import build_report_data
+    from inspector.reporting.gallery import eps_index_for
 
-    data = build_report_data(results, eps=eps, source=source)
+    eps_index_for(results, eps)  # a wrong --eps is said before any model is opened
+    saliency = gallery_saliency(results, args)
+    data = build_report_data(results, eps=eps, source=source, saliency=saliency)
     pages = render_report(data, out)
+    print_saliency_notes(data)
     print(f"report written to {out} ({pages} pages)", file=sys.stderr)
     return 0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from inspector.core.attacks.registry import spec
-from inspector.core.results import EvaluationResults
 from inspector.core.threat import format_eps
+
+if TYPE_CHECKING:  # the results module imports torch: not for building the parser
+    from inspector.core.results import EvaluationResults
 
 
 def _identity(m) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from inspector.cli.hints import CLI_WORDS
-from inspector.core.results import EvaluationResults
-from inspector.core.smoothing import SmoothingSpec
+from inspector.core.smoothing_spec import SmoothingSpec
+
+if TYPE_CHECKING:  # the results module imports torch: not for building the parser
+    from inspector.core.results import EvaluationResults
 
 MARKS = {
     "passed": "✓ passed",

@@ -11,25 +11,22 @@ a lower bound on g's robust accuracy, next to the attack's upper bound on f's.
 
 Noise is added without clipping to [0, 1]: g is defined with Gaussian noise on the whole
 space, which is what the theorem needs. The beta quantile comes from scipy (installed with
-scikit-learn, a dependency already).
+scikit-learn, a dependency already), imported only when a certificate is computed.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from scipy.stats import beta, norm
 
 from inspector.core.attacks.base import CancelCheck, Cancelled, Forward
 from inspector.core.data.base import ImageDataset
-from inspector.core.errors import InspectorError
 from inspector.core.models.base import LoadedModel, forward_from_loaded
+from inspector.core.smoothing_spec import SmoothingSpec
 from inspector.core.sweep_events import Progress
 from inspector.core.threat import ThreatModel
 
@@ -37,44 +34,10 @@ CURVE_POINTS = 11  # radii from 0 to the largest certifiable radius
 EXAMPLES_PER_CALL = 16  # examples certified per call (and per progress event)
 
 
-@dataclass(frozen=True)
-class SmoothingSpec:
-    """Noise level σ (in [0, 1] pixel units, L2), selection and estimation samples, and α."""
-
-    sigma: float = 0.25
-    n0: int = 100
-    n: int = 1000
-    alpha: float = 0.001
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.sigma) and self.sigma > 0):
-            raise InspectorError(f"the smoothing noise σ must be > 0, got {self.sigma}")
-        if self.n0 < 1 or self.n < 1:
-            raise InspectorError("randomized smoothing needs at least 1 sample (n0 and n)")
-        if not 0 < self.alpha < 1:
-            raise InspectorError(f"the smoothing confidence α must be in (0, 1), got {self.alpha}")
-
-    def describe(self) -> str:
-        """The label that goes with every certified number or curve."""
-        return (
-            f"certified (randomized smoothing, σ={self.sigma:g}, n0={self.n0}, n={self.n}, "
-            f"α={self.alpha:g}), a lower bound for the smoothed classifier"
-        )
-
-    def max_radius(self) -> float:
-        """The largest radius n samples can certify: all n agree, p_lower = α^(1/n)."""
-        return float(self.sigma * norm.ppf(self.alpha ** (1.0 / self.n)))
-
-    def to_dict(self) -> dict[str, float | int]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SmoothingSpec:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-
 def lower_confidence_bound(k: np.ndarray, n: int, alpha: float) -> np.ndarray:
     """One-sided Clopper-Pearson lower bound on a binomial proportion, k successes of n."""
+    from scipy.stats import beta  # scipy.stats takes about a second to import: only here
+
     k = np.asarray(k, dtype=np.float64)
     bound = beta.ppf(alpha, np.maximum(k, 1), n - k + 1)
     return np.where(k > 0, bound, 0.0)
@@ -128,6 +91,8 @@ def certify(
     The radius (0 on abstention) is for the smoothed classifier g, not for `module` itself;
     each example's certificate holds with probability at least 1 − α over the noise.
     """
+    from scipy.stats import norm
+
     selection = count_classes(module, x, n0, sigma, batch_size, generator, cancel)
     top = selection.argmax(axis=1)
     estimation = count_classes(module, x, n, sigma, batch_size, generator, cancel)

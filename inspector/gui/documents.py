@@ -328,12 +328,17 @@ class Documents(QObject):
         """The PDF report, its gallery at the slider's ε (where that ε has been computed)."""
         eps, dataset = self.host.report_eps(), self.host.report_dataset()
         source = "" if self.path is None else str(self.path)
+        from inspector.gui.report_maps import cached_saliency
+
+        saliency = cached_saliency(self.host, self.host.current_results())  # already computed
 
         def write(path: str, results: EvaluationResults) -> int:
             from inspector.render.pdf import render_report
             from inspector.reporting.data import build_report_data
 
-            data = build_report_data(results, eps=eps, source=source, dataset=dataset)
+            data = build_report_data(
+                results, eps=eps, source=source, dataset=dataset, saliency=saliency
+            )
             return render_report(data, path)
 
         self._export("Export report", "PDF (*.pdf)", ".pdf", write, path)

@@ -83,10 +83,11 @@ class FileLoader(QObject):
         self._next()
 
     def _on_error(self, job: LoadJob, exc: BaseException) -> None:
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        """A refused file is one line and nothing more (its traceback is ours, not the
+        user's); a loader that breaks keeps its traceback under Details for a bug report."""
         if isinstance(exc, InspectorError):
-            self.failed.emit(job, for_window(exc), details)
-        else:  # a file that breaks the loader must not take the window down
-            self.failed.emit(
-                job, f"cannot open {job.source}: {type(exc).__name__}: {exc}", details
-            )
+            self.failed.emit(job, for_window(exc), "")
+            return
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        message = for_window(f"cannot open {job.source}: {type(exc).__name__}: {exc}")
+        self.failed.emit(job, message, details)  # a broken loader must not take the window down

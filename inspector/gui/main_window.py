@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QPushButton,
 )
 
 from inspector.core.data import open_dataset
@@ -31,11 +32,12 @@ from inspector.core.session import Session
 from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
 from inspector.gui.about import open_about_box, open_error_box
+from inspector.gui.dataset_menu import DatasetMenu
 from inspector.gui.detail import DetailPanel
 from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
-from inspector.gui.file_dialogs import ask_dataset_path, ask_model_paths, is_model_file
+from inspector.gui.file_dialogs import ask_model_paths, is_model_file
 from inspector.gui.layout import central_widget
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
@@ -118,7 +120,9 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         open_model = self._action("Open &Model…", self.ask_model, QKeySequence.StandardKey.Open)
         file_menu.addAction(open_model)
-        file_menu.addAction(self._action("Open &Dataset…", self.ask_dataset, "Ctrl+Shift+O"))
+        self.dataset_menu = DatasetMenu(self, self.settings, self.open_data)
+        file_menu.addMenu(self.dataset_menu)
+        self.addAction(self.dataset_menu.file_action)  # its shortcut works with the menu shut
         docs = self.documents
         file_menu.addAction(self._action("Open &Audit…", docs.ask_open, "Ctrl+Alt+O"))
         openers = {"recentAudits": docs.open_path, "recentModels": self.add_model}
@@ -248,8 +252,10 @@ class MainWindow(QMainWindow):
             self.add_model(path)
 
     def ask_dataset(self) -> None:
-        if path := ask_dataset_path(self, self.settings):
-            self.open_data(path)
+        """The set-up panel's button: the Open Dataset menu (file, folder, built-in) below it."""
+        button = self.setup.findChild(QPushButton, "openDatasetButton")
+        where = button.mapToGlobal(button.rect().bottomLeft()) if button else QCursor.pos()
+        self.dataset_menu.popup(where)
 
     # -- running --------------------------------------------------------------------------
 
@@ -277,7 +283,9 @@ class MainWindow(QMainWindow):
     # -- desktop habits -------------------------------------------------------------------
 
     def show_error(self, message: str, details: str = "") -> None:
-        """A window-modal dialog that does not block the event loop (tests read last_error)."""
+        """A window-modal dialog that does not block the event loop (tests read last_error);
+        every dialog's text passes for_window here: one line, in the window's words."""
+        message = for_window(message)
         self.last_error = open_error_box(self, message, details)
         self.session.say(message)
 

@@ -3,7 +3,8 @@
 The PDF renderer (inspector/render/pdf) only lays this out, so every number in the report is
 checked here against inspector.core.metrics, the one place rates are defined. Accuracies
 come with 95 % Wilson intervals over the evaluated examples; optional parts (checks,
-certified curves, randomized smoothing, saliency) appear when the results carry them.
+certified curves, randomized smoothing) appear when the results carry them, saliency maps
+when the caller gives a source for them (reporting/saliency.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from inspector.core.results import EvaluationResults, ModelResult
 from inspector.core.threat import NORM_SYMBOLS, ThreatModel, format_eps
 from inspector.reporting.gallery import (
     Gallery,
-    SaliencyFn,
     build_gallery,
     eps_index_for,
     needs_dataset,
     open_images,
+)
+from inspector.reporting.saliency import (
+    GallerySaliency,
+    SaliencyFn,
+    as_gallery_saliency,
+    saliency_caption,
+    saliency_method_paragraph,
 )
 from inspector.reporting.text import limitations_paragraphs, method_paragraphs, step_rule
 
@@ -146,11 +153,16 @@ class ReportData:
     limitations: list[str]
     has_saliency: bool = False
     partial: bool = False
+    saliency_method: str = ""  # a key of core.saliency.METHODS ("" when not named)
 
     @property
     def saliency_note(self) -> str | None:
         """Why the galleries have no saliency column (None when they have one)."""
         return None if self.has_saliency else SALIENCY_NOT_STORED
+
+    def saliency_caption(self, adversarial: bool) -> str:
+        """The galleries' sentence on what their saliency panels show."""
+        return saliency_caption(self.saliency_method, adversarial)
 
 
 def _identity(m: ModelResult) -> list[Field]:
@@ -372,13 +384,15 @@ def build_report_data(
     eps: float | None = None,
     source: str = "",
     dataset: ImageDataset | None = None,
-    saliency: SaliencyFn | None = None,
+    saliency: GallerySaliency | SaliencyFn | None = None,
     now: datetime | None = None,
 ) -> ReportData:
     """The report's content. `eps` picks the gallery ε (a computed grid point; default: the
     grid ε nearest the middle at which boundary errors exist). `dataset` supplies clean
-    images when the results do not hold them (opened from the recorded spec if None)."""
+    images when the results do not hold them (opened from the recorded spec if None).
+    `saliency` gives maps for the boundary errors the galleries show (none if None)."""
     k = eps_index_for(results, eps)
+    saliency = as_gallery_saliency(saliency)
     dataset_note = None
     if dataset is None and needs_dataset(results):
         dataset, dataset_note = open_images(results.dataset)
@@ -403,10 +417,11 @@ def build_report_data(
             build_gallery(results, i, k, dataset, saliency) for i in range(len(results.models))
         ],
         image_note=_image_note(results, dataset_note),
-        method=method_paragraphs(results),
+        method=method_paragraphs(results) + saliency_method_paragraph(saliency),
         limitations=limitations_paragraphs(
             results, _widest_half_interval(models), saliency is not None
         ),
         has_saliency=saliency is not None,
         partial=results.partial,
+        saliency_method="" if saliency is None else saliency.method,
     )

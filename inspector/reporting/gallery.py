@@ -5,11 +5,12 @@ errors most confident first; ties go to the lower position, so the same results 
 give the same gallery. Images come from the audit's stored arrays when present (the clean
 image is the ε = 0 slot), else the clean image from the dataset when it can be opened and
 still has the hash the results recorded; adversarial images exist only in audits.
+Saliency maps of the boundary errors shown are asked of a GallerySaliency (saliency.py),
+once per model, with the images shown; results and audits hold none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,10 +22,15 @@ from inspector.core.errors import InspectorError
 from inspector.core.metrics import broken_at, rates_at
 from inspector.core.results import EvaluationResults, ModelResult
 from inspector.core.threat import format_eps
+from inspector.reporting.saliency import (
+    GallerySaliency,
+    MapAnswer,
+    MapRequest,
+    SaliencyFn,
+    as_gallery_saliency,
+)
 
 PER_GALLERY = 8
-# saliency(model_index, positions) -> maps [len(positions), H, W] or [len(positions), C, H, W]
-SaliencyFn = Callable[[int, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class GalleryExample:
     clean_image: np.ndarray | None
     adv_image: np.ndarray | None
     saliency: np.ndarray | None = None  # H×W, any scale; the renderer normalises it
+    adv_saliency: np.ndarray | None = None  # the same on the adversarial image
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Gallery:
     boundary_total: int
     natural: list[GalleryExample]
     natural_total: int
+    saliency_note: str | None = None  # why this model's boundary errors have no maps
 
 
 def computed_eps_count(results: EvaluationResults) -> int:
@@ -171,15 +179,32 @@ def _example(
     )
 
 
-def _saliency_maps(
-    saliency: SaliencyFn | None, model_index: int, positions: np.ndarray
-) -> list[np.ndarray | None]:
+def _saliency(
+    saliency: GallerySaliency | None, m: ModelResult, model_index: int, k: int,
+    positions: np.ndarray, examples: list[GalleryExample],
+) -> MapAnswer | None:
+    """The maps of the examples shown (asked once per model), or None without a source."""
     if saliency is None or len(positions) == 0:
-        return [None] * len(positions)
-    maps = np.asarray(saliency(model_index, positions), dtype=np.float32)
-    if maps.ndim == 4:  # C×H×W attributions: total magnitude per pixel
-        maps = np.abs(maps).sum(axis=1)
-    return list(maps)
+        return None
+    request = MapRequest(
+        model_index=model_index,
+        positions=positions,
+        dataset_indices=m.sweep.indices[positions],
+        targets=np.asarray(m.sweep.labels[positions], dtype=np.int64),
+        eps_index=k,
+        clean=[e.clean_image for e in examples],
+        adversarial=[e.adv_image for e in examples],
+    )
+    return saliency.maps(request)
+
+
+def _with_maps(examples: list[GalleryExample], answer: MapAnswer | None) -> list[GalleryExample]:
+    if answer is None:
+        return examples
+    return [
+        e if found is None else replace(e, saliency=found.clean, adv_saliency=found.adversarial)
+        for e, found in zip(examples, answer.maps, strict=True)
+    ]
 
 
 def build_gallery(
@@ -187,36 +212,28 @@ def build_gallery(
     model_index: int,
     k: int,
     dataset: ImageDataset | None,
-    saliency: SaliencyFn | None = None,
+    saliency: GallerySaliency | SaliencyFn | None = None,
     limit: int = PER_GALLERY,
 ) -> Gallery:
-    """One model's gallery at grid point k."""
+    """One model's gallery at grid point k; saliency for its boundary errors when given."""
     m = results.models[model_index]
     eps = results.threat.eps[k]
     source = _ImageSource(m, results.threat.eps, dataset)
     several = spec(results.threat.attack).is_ensemble
     boundary = boundary_positions(m, eps, limit)
-    maps = _saliency_maps(saliency, model_index, boundary)
-    boundary_examples = [
-        _with_saliency(_example(m, source, int(p), k, several), sal)
-        for p, sal in zip(boundary, maps, strict=True)
-    ]
+    examples = [_example(m, source, int(p), k, several) for p in boundary]
+    answer = _saliency(as_gallery_saliency(saliency), m, model_index, k, boundary, examples)
     natural = natural_positions(m, limit)
     return Gallery(
         model_index=model_index,
         model_name=m.info.name,
         eps=eps,
-        boundary=boundary_examples,
+        boundary=_with_maps(examples, answer),
         boundary_total=int((m.sweep.clean_correct & broken_at(m.sweep.breaking_eps, eps)).sum()),
         natural=[_example(m, source, int(p), None) for p in natural],
         natural_total=int((~m.sweep.clean_correct).sum()),
+        saliency_note=None if answer is None else answer.note,
     )
-
-
-def _with_saliency(example: GalleryExample, saliency: np.ndarray | None) -> GalleryExample:
-    if saliency is None:
-        return example
-    return replace(example, saliency=saliency)
 
 
 def needs_dataset(results: EvaluationResults) -> bool:

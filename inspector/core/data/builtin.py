@@ -24,6 +24,12 @@ from inspector.core.data.common import ArrayDataset, sha256_arrays
 from inspector.core.errors import InspectorError
 
 BUILTIN_NAMES = ("digits", "tsipras")
+# What a front end offers to open without a file: (spec, what it is), in the menu's order.
+BUILTIN_CHOICES = (
+    ("digits", "8×8 handwritten digits, test split (360 images)"),
+    ("digits:train", "8×8 handwritten digits, training split (1,437 images)"),
+    ("tsipras", "Tsipras et al.'s provable tradeoff (n=1000, p=0.9)"),
+)
 
 DIGITS_TEST_SIZE = 0.2
 DIGITS_RANDOM_STATE = 0

@@ -19,6 +19,7 @@ from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
 from inspector.gui.detail.small_plots import BarChart, TrueClassPlot
 from inspector.gui.detail.text import (
+    BASELINE_CAVEAT,
     CONCENTRATION_TIP,
     MAX_IMAGE,
     MESSAGE_LINES,
@@ -202,8 +203,11 @@ class ModelColumn(QObject):
                 f"(95% CI {summary.ci_low:.0%}–{summary.ci_high:.0%}, "
                 f"uniform map {summary.uniform:.0%}, n={summary.n})"
             )
-            self.concentration_label.setText(f"{what}: <b>{summary.mean:.0%}</b> {grey(detail)}")
-            self.concentration_label.setToolTip(summary.describe() + ". " + summary.caveat)
+            caveat = f"<br>{BASELINE_CAVEAT}" if summary.note else ""  # the share says little
+            share = f"{what}: <b>{summary.mean:.0%}</b> {grey(detail)}"
+            self.concentration_label.setText(share + caveat)
+            note = f". {summary.note}" if summary.note else ""
+            self.concentration_label.setToolTip(f"{summary.describe()}. {summary.caveat}{note}")
 
     def show_missing(self, message: str) -> None:
         self._shown = None

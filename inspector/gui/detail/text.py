@@ -94,6 +94,12 @@ CONCENTRATION_TIP = (
     "level. Robust models tend to score higher (Tsipras et al.); it is no proof of safety."
 )
 
+# Beside a share the core marks with a method note (concentration.BASELINE_NOTE): Integrated
+# Gradients from a black baseline scored on a digit mask. Black pixels get zero attribution
+# by construction, so every model scores near 100 % (the demo's three: 96-99 %).
+# Short (a column is narrow); the tooltip carries the core's whole note.
+BASELINE_CAVEAT = "⚠ says little: IG from black gives black pixels zero"
+
 
 def eps_text(eps: float) -> str:
     """ "ε = 8/255" that never wraps inside."""

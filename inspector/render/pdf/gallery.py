@@ -22,6 +22,7 @@ from inspector.render.pdf.page import FAINT, INK, MUTED, RULE, Context, draw_tex
 from inspector.reporting.gallery import GalleryExample
 
 IMAGE_MM = 17.0  # the smallest an image may be; rows with room enlarge them up to MAX_IMAGE_MM
+SALIENCY_IMAGE_MM = 14.0  # with two saliency maps (five images) two cells still fit a row
 MAX_IMAGE_MM = 22.0
 IMAGE_GAP_MM = 1.6
 CELL_GAP_MM = 6.0
@@ -42,11 +43,30 @@ def enlarged(image: QImage) -> QImage:
     )
 
 
-def saliency_image(values: np.ndarray) -> np.ndarray:
-    """|map| on the window's absolute colour map and robust scale: 3×H×W in [0, 1]."""
-    magnitude = np.abs(np.nan_to_num(np.asarray(values, dtype=np.float32)))
-    rgb = colormap(magnitude / robust_scale(magnitude), signed=False)
+def saliency_image(values: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """|map| on the window's absolute colour map and robust scale (its own, or `scale`
+    shared with the example's other map): 3×H×W in [0, 1]."""
+    magnitude = _magnitude(values)
+    rgb = colormap(magnitude / (robust_scale(magnitude) if scale is None else scale), signed=False)
     return np.moveaxis(rgb.astype(np.float32) / 255.0, -1, 0)
+
+
+def _magnitude(values: np.ndarray) -> np.ndarray:
+    return np.abs(np.nan_to_num(np.asarray(values, dtype=np.float32)))
+
+
+def saliency_panels(example: GalleryExample, adversarial: bool) -> list[Panel]:
+    """The clean map, and with `adversarial` the adversarial one on the same scale (a panel
+    with no map says "no image")."""
+    found = [m for m in (example.saliency, example.adv_saliency) if m is not None]
+    scale = robust_scale(np.concatenate([_magnitude(m).ravel() for m in found])) if found else 1.0
+
+    def panel(label: str, values: np.ndarray | None) -> Panel:
+        return Panel(label, _qimage(None if values is None else saliency_image(values, scale)))
+
+    if not adversarial:
+        return [panel("saliency", example.saliency)]
+    return [panel("sal. clean", example.saliency), panel("sal. adv.", example.adv_saliency)]
 
 
 @dataclass(frozen=True)
@@ -55,7 +75,9 @@ class Panel:
     image: QImage | None
 
 
-def boundary_panels(example: GalleryExample, with_saliency: bool) -> list[Panel]:
+def boundary_panels(
+    example: GalleryExample, with_saliency: bool, adversarial_saliency: bool = False
+) -> list[Panel]:
     panels = [Panel("clean", _qimage(example.clean_image))]
     if example.adv_image is not None:
         panels.append(Panel("adversarial", _qimage(example.adv_image)))
@@ -63,8 +85,7 @@ def boundary_panels(example: GalleryExample, with_saliency: bool) -> list[Panel]
             delta, factor = perturbation_image(example.adv_image - example.clean_image)
             panels.append(Panel(f"δ ×{format_factor(factor)}", _qimage(delta)))
     if with_saliency:
-        sal = None if example.saliency is None else saliency_image(example.saliency)
-        panels.append(Panel("saliency", _qimage(sal)))
+        panels += saliency_panels(example, adversarial_saliency)
     return panels
 
 
@@ -96,9 +117,9 @@ def clean_panel(example: GalleryExample) -> Panel:
     return Panel("clean", _qimage(example.clean_image))
 
 
-def cell_width(cell: Cell) -> float:
+def cell_width(cell: Cell, image_mm: float = IMAGE_MM) -> float:
     n = max(1, len(cell.panels))
-    return mm(n * IMAGE_MM + (n - 1) * IMAGE_GAP_MM)
+    return mm(n * image_mm + (n - 1) * IMAGE_GAP_MM)
 
 
 @dataclass
@@ -108,6 +129,7 @@ class GalleryRow(Block):
     cells: list[Cell]
     columns: int
     max_image_mm: float = MAX_IMAGE_MM
+    min_image_mm: float = IMAGE_MM
 
     def _line(self, ctx: Context) -> float:
         return ctx.metrics(font("caption")).height()
@@ -117,7 +139,8 @@ class GalleryRow(Block):
         n = max(max(len(c.panels) for c in self.cells), 1)
         pitch = width / self.columns - mm(CELL_GAP_MM)
         fit = (pitch - (n - 1) * mm(IMAGE_GAP_MM)) / n
-        return min(max(fit, mm(min(IMAGE_MM, self.max_image_mm))), mm(self.max_image_mm))
+        least = min(self.min_image_mm, self.max_image_mm)
+        return min(max(fit, mm(least)), mm(self.max_image_mm))
 
     def height(self, ctx: Context, width: float) -> float:
         lines = max(len(c.caption) for c in self.cells)
@@ -164,14 +187,18 @@ def _missing(painter: QPainter, rect: QRectF) -> None:
 
 
 def rows_of(
-    cells: list[Cell], width: float, min_cell_mm: float, max_image_mm: float = MAX_IMAGE_MM
+    cells: list[Cell],
+    width: float,
+    min_cell_mm: float,
+    max_image_mm: float = MAX_IMAGE_MM,
+    min_image_mm: float = IMAGE_MM,
 ) -> list[GalleryRow]:
     """As many cells per row as fit the width (each cell its images' or caption's width)."""
     if not cells:
         return []
-    widest = max(max(cell_width(c), mm(min_cell_mm)) for c in cells)
+    widest = max(max(cell_width(c, min_image_mm), mm(min_cell_mm)) for c in cells)
     columns = max(1, int((width + mm(CELL_GAP_MM)) / (widest + mm(CELL_GAP_MM)) + 1e-6))
     return [
-        GalleryRow(cells[i : i + columns], columns, max_image_mm)
+        GalleryRow(cells[i : i + columns], columns, max_image_mm, min_image_mm)
         for i in range(0, len(cells), columns)
     ]
