@@ -39,8 +39,8 @@ def test_the_core_text_names_no_flag_and_each_front_end_words_the_hint() -> None
         "or mean/std in its metadata)."
     )
     assert found.worded(WINDOW_WORDS) == (
-        "Clean accuracy jumps; set its normalisation: start the window with --mean 0,0,0 "
-        "--std 1/255,1/255,1/255, or put mean/std in its metadata."
+        "Clean accuracy jumps; set its normalisation to mean 0,0,0, std 1/255,1/255,1/255: "
+        'put them in its metadata ("mean", "std" in a sidecar) and open the model again.'
     )
 
 

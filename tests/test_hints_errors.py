@@ -84,13 +84,12 @@ EXPECTED = {
     ),
     HintKind.NORMALISATION: (
         "what; set its normalisation (--mean 0 --std 1/255, or mean/std in its metadata)",
-        "what; set its normalisation: start the window with --mean 0 --std 1/255, or put "
-        "mean/std in its metadata",
+        'what; set its normalisation to mean 0, std 1/255: put them in its metadata ("mean", '
+        '"std" in a sidecar) and open the model again',
     ),
     HintKind.CHECK_NORMALISATION: (
         "what; check its normalisation (--mean and --std, or mean/std in its metadata)",
-        "what; check its normalisation: start the window with --mean and --std, or put "
-        "mean/std in its metadata",
+        "what; check its normalisation: the mean and std in its metadata (a sidecar)",
     ),
 }
 VALUES = {HintKind.NORMALISATION: (("mean", "0"), ("std", "1/255"))}  # the kinds that take some

@@ -49,12 +49,11 @@ WINDOW_WORDS: Wording = {
         "another subset size or shard: resume with the same options, or give another folder"
     ),
     HintKind.NORMALISATION: (
-        "set its normalisation: start the window with --mean {mean} --std {std}, or "
-        "put mean/std in its metadata"
+        "set its normalisation to mean {mean}, std {std}: put them in its metadata "
+        '("mean", "std" in a sidecar) and open the model again'
     ),
     HintKind.CHECK_NORMALISATION: (
-        "check its normalisation: start the window with --mean and --std, or put mean/std "
-        "in its metadata"
+        "check its normalisation: the mean and std in its metadata (a sidecar)"
     ),
 }
 
