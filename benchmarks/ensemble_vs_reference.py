@@ -10,11 +10,12 @@ APGD-T (9 targets) and FAB-T (9 targets) at 10 iterations each plus Square with 
 queries; our ensemble runs APGD-CE and APGD-T at 100 steps plus Square with 1000 queries
 (the original AutoAttack's APGD budget). A third row runs our ensemble at torchattacks'
 budget (10 steps, 5000 queries; no FAB) for a like-for-like look at the implementation.
-`--fast` instead compares the fast audit (APGD-CE, APGD-T on 3 MALT-ranked targets, Square;
-one run each) with AutoAttack standard on each model given, interleaved (issue 18).
+`--fast` runs benchmarks/fast_audit.py instead (the fast audit against AutoAttack standard and
+AA-100 on the demo models and a CIFAR-sized network, L∞ and L2; issue 18); its own options
+follow, e.g. `--fast --aa100 --sweep`.
 Run:
     .venv/bin/python benchmarks/ensemble_vs_reference.py [--repeats 3] [--eps 0.1]
-    .venv/bin/python benchmarks/ensemble_vs_reference.py --fast --examples 360 --repeats 1
+    .venv/bin/python benchmarks/ensemble_vs_reference.py --fast --aa100 [--sweep] [--cases cifar]
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ from inspector.core.demo import DEMO_DIR
 from inspector.core.models import load_model
 
 
-def ours(
-    module, x, y, eps: float, steps: int, queries: int, restarts: int
-) -> tuple[float, float]:
+def ours(module, x, y, eps: float, steps: int, queries: int, restarts: int) -> tuple[float, float]:
     """Seconds and robust accuracy of our ensemble on the batch."""
     start = time.perf_counter()
     attack = make_attack("ensemble", module, "linf", steps, restarts, queries=queries)
@@ -44,65 +43,28 @@ def ours(
     return seconds, float((~result.found).float().mean())
 
 
-class _Timed:
-    """An ensemble member that adds its seconds to a shared tally."""
-
-    def __init__(self, attack, name: str, tally: dict[str, float]) -> None:
-        self.attack, self.name, self.tally = attack, name, tally
-
-    def perturb(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.attack.perturb(*args, **kwargs)
-        finally:
-            self.tally[self.name] = self.tally.get(self.name, 0.0) + time.perf_counter() - start
-
-
-def fast(module, x, y, eps: float, tally: dict[str, float]) -> tuple[float, float]:
-    """Seconds and robust accuracy of the fast audit at its defaults; members' seconds in tally."""
-    start = time.perf_counter()
-    audit = make_attack("fast", module, "linf", 100, 1)
-    audit.members = [(n, _Timed(a, n, tally)) for n, a in audit.members]
-    result = audit.perturb(x, y, eps, generator=torch.Generator().manual_seed(0))
-    return time.perf_counter() - start, float((~result.found).float().mean())
-
-
-def compare_fast(models: list[str], x, y, eps: float, repeats: int, aa100: bool) -> None:
-    """Fast audit versus AutoAttack standard per model, interleaved; times are medians."""
-    for name in models:
-        module = load_model(str(DEMO_DIR / name), device="cpu").module
-        assert module is not None
-        runs: dict[str, list[tuple[float, float]]] = {"fast": [], "aa": []}
-        tally: dict[str, float] = {}
-        for _ in range(repeats):
-            runs["fast"].append(fast(module, x, y, eps, tally))
-            runs["aa"].append(reference(module, x, y, eps))
-        ours_s = statistics.median(t for t, _ in runs["fast"])
-        ref_s = statistics.median(t for t, _ in runs["aa"])
-        members = ", ".join(f"{n} {t / repeats:.1f} s" for n, t in tally.items())
-        print(
-            f"  {name:<20} fast audit {ours_s:6.1f} s robust {runs['fast'][-1][1]:.4f}   "
-            f"AutoAttack standard {ref_s:6.1f} s robust {runs['aa'][-1][1]:.4f}   "
-            f"ratio {ours_s / ref_s:.2f}   (fast: {members})",
-            flush=True,
-        )
-        if aa100:
-            seconds, robust = reference(module, x, y, eps, steps=100)
-            print(f"  {name:<20} AutoAttack, 100 iterations {seconds:6.1f} s robust {robust:.4f}")
-
-
-def reference(module, x, y, eps: float, steps: int | None = None) -> tuple[float, float]:
+def reference(module, x, y, eps: float, steps: int | None = None, norm: str = "linf"):
     """Seconds and robust accuracy of torchattacks' standard AutoAttack on the batch; with
     `steps`, its gradient attacks (APGD-CE, APGD-T, FAB-T) run that many iterations (AA-100)."""
+    seconds, robust = reference_mask(module, x, y, eps, steps, norm)
+    return seconds, float(robust.float().mean())
+
+
+def reference_mask(module, x, y, eps: float, steps: int | None = None, norm: str = "linf"):
+    """Seconds and, per example, whether AutoAttack (standard, or AA-`steps`) left it right."""
     start = time.perf_counter()
-    attack = torchattacks.AutoAttack(module, norm="Linf", eps=eps, version="standard", seed=0)
+    name = {"linf": "Linf", "l2": "L2"}[norm]
+    classes = int(module(x[:1]).shape[1])
+    attack = torchattacks.AutoAttack(
+        module, norm=name, eps=eps, version="standard", n_classes=classes, seed=0
+    )
     for member in attack._autoattack.attacks if steps else ():
         if hasattr(member, "steps"):
             member.steps = steps
     adv = attack(x, y)
     seconds = time.perf_counter() - start
     with torch.no_grad():
-        return seconds, float((module(adv).argmax(1) == y).float().mean())
+        return seconds, (module(adv).argmax(1) == y).cpu()
 
 
 def main() -> None:
@@ -111,24 +73,18 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--eps", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--fast", action="store_true", help="the fast audit on three models")
-    parser.add_argument("--aa100", action="store_true", help="with --fast: also AA-100")
-    parser.add_argument(
-        "--models", default="digits_standard.pt2,digits_pgd.pt2,digits_trades.pt2"
-    )
-    args = parser.parse_args()
+    parser.add_argument("--fast", action="store_true", help="the fast audit: fast_audit.py")
+    args, rest = parser.parse_known_args()
+    if args.fast:
+        from fast_audit import main as fast_main
+
+        fast_main(rest)
+        return
     torch.set_num_threads(1)
     dataset = open_dataset("digits")
     indices = stratified_subset(dataset.labels, args.examples, 0)
     x = torch.from_numpy(dataset.load(indices))
     y = torch.from_numpy(dataset.labels[indices].astype(np.int64))
-    if args.fast:
-        print(
-            f"torch {torch.__version__}, torchattacks {torchattacks.__version__}, 1 thread, "
-            f"{args.examples} digits, L∞ ε={args.eps:g}, {args.repeats} repeats"
-        )
-        compare_fast(args.models.split(","), x, y, args.eps, args.repeats, args.aa100)
-        return
     module = load_model(str(DEMO_DIR / args.model), device="cpu").module
     assert module is not None
     with torch.no_grad():

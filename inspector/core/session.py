@@ -179,6 +179,18 @@ class Session:
         k = grid_index(self.grid, value)
         self._move(replace(self.eps, index=k, value=value if self.eps.fine else self.grid[k]))
 
+    def step_eps(self, direction: int) -> None:
+        """One grid point up (+1) or down (−1), clamped to the grid; from a fine ε between
+        two grid points, to the neighbouring grid point on that side (the keyboard's steps)."""
+        if not self.grid:
+            return
+        k, value = self.eps.index, self.eps.value
+        if direction < 0 and self.eps.fine and value > self.grid[k] + 1e-12:
+            target = k  # between grid points: down to the point below
+        else:
+            target = min(max(k + (1 if direction > 0 else -1), 0), len(self.grid) - 1)
+        self._move(replace(self.eps, index=target, value=self.grid[target]))
+
     def _move(self, cursor: EpsCursor) -> None:
         old = self.eps
         if cursor == old:

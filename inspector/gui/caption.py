@@ -27,7 +27,8 @@ class StableCaption(QWidget):
 
     With `fit=False`, text that needs more lines is cut off at the bottom: the box is sized
     for what the captions say (and lines up across columns), the tooltip carries details.
-    With `fit=True` the box takes as many lines as the text needs at its width, so the
+    With `fit=True` the box takes as many lines as the text needs at its width (never fewer
+    than `lines`, so boxes still line up across columns), so the
     layout runs again only when that number changes (a header that wraps in a narrow
     window), not on every new text. The text API is QLabel's (`text`, `setText`).
     """
@@ -43,6 +44,7 @@ class StableCaption(QWidget):
     ) -> None:
         super().__init__(parent, **properties)  # Qt properties, e.g. objectName=
         self.lines = lines
+        self.min_lines = lines  # with `fit`: the fewest lines the box keeps room for
         self.fit = fit
         self._text = ""
         self._document = QTextDocument(self)
@@ -78,7 +80,8 @@ class StableCaption(QWidget):
             return
         self._document.setTextWidth(self.width())
         spacing = self.fontMetrics().lineSpacing()
-        self.set_lines(max(1, math.ceil((self._document.size().height() - 1) / spacing)))
+        needed = math.ceil((self._document.size().height() - 1) / spacing)
+        self.set_lines(max(self.min_lines, needed))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

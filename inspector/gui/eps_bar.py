@@ -14,7 +14,7 @@ follows it from there, like every other panel.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,13 +29,21 @@ from inspector.core.session import EpsCursor, Session
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
-from inspector.render.palette import CHECK_COLORS, model_color
+from inspector.gui.colors import model_text_color
 
 FINE_STEPS = 300  # slider positions over [0, ε max] when radii make any ε exact
-GRID_TIP = "Perturbation budget ε: moves over the computed ε grid"
+KEYS_TIP = " ] or Alt+Right / [ or Alt+Left step ε from anywhere in the window."
+GRID_TIP = "Perturbation budget ε: moves over the computed ε grid." + KEYS_TIP
 FINE_TIP = (
     "Perturbation budget ε: moves freely; every example's own radius (FMN) gives "
-    "the rates at any ε, the table shows the grid point at or below it"
+    "the rates at any ε, the table shows the grid point at or below it." + KEYS_TIP
+)
+
+# The window's keys for ε (menu Examples; they work wherever the focus is, except in a text
+# field, which keeps its own keys): one grid point up or down.
+EPS_STEPS = (
+    ("&Larger ε (next grid point)", 1, ("]", "Alt+Right")),
+    ("&Smaller ε (previous grid point)", -1, ("[", "Alt+Left")),
 )
 
 
@@ -167,13 +175,19 @@ class EpsBar(QWidget):
             return self.view.rates_between(i, self.eps_value)
         return self.view.rates(i, k)
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Model names are coloured for the background: a new palette redraws them."""
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "view", None) is not None:
+            self._redraw()
+        super().changeEvent(event)
+
     def _headline_html(self, k: int) -> str:
         parts, notes = [], []
         for i, entry in enumerate(self.view.models):
             r = self.rates(i, k)
-            name = f"<b style='color:{model_color(i)}'>{entry.info.name}</b>"
+            name = f"<b style='color:{model_text_color(self, i)}'>{entry.info.name}</b>"
             if (note := self.view.warning(i)) is not None:  # the mark; the why on hover
-                name += f" <b style='color:{CHECK_COLORS['warning']}'>{WARNING_MARK}</b>"
+                name += f" <b>{WARNING_MARK}</b>"  # no hue: vermillion would name a model
                 notes.append(f"{entry.info.name}: {note}")
             if r is None:
                 parts.append(f"{name}: not computed yet")

@@ -35,7 +35,7 @@ from inspector.gui.about import open_about_box, open_error_box
 from inspector.gui.dataset_menu import DatasetMenu
 from inspector.gui.detail import DetailPanel
 from inspector.gui.documents import Documents
-from inspector.gui.eps_bar import EpsBar
+from inspector.gui.eps_bar import EPS_STEPS, EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.file_dialogs import ask_model_paths, is_model_file
 from inspector.gui.layout import central_widget
@@ -46,6 +46,7 @@ from inspector.gui.run_control import RunControl
 from inspector.gui.run_flags import RunFlags
 from inspector.gui.runner import EvaluationRunner
 from inspector.gui.setup_panel import SetupPanel
+from inspector.gui.shortcuts import open_shortcuts_box
 from inspector.gui.view_state import capture_view_state, restore_view_state, saved_marks
 from inspector.gui.wording import for_window
 
@@ -152,7 +153,13 @@ class MainWindow(QMainWindow):
                 "Ctrl+B",
             )
         )
+        for text, step, keys in EPS_STEPS:  # window-wide: the slider need not have focus
+            action = self._action(text, lambda _=False, d=step: self.session.step_eps(d))
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            nav.addAction(action)
         help_menu = bar.addMenu("&Help")
+        shortcuts = self._action("&Keyboard Shortcuts", lambda: open_shortcuts_box(self))
+        help_menu.addAction(shortcuts)
         help_menu.addAction(self._action("&About Robustness Inspector", self.about))
 
     def _connect(self) -> None:

@@ -82,7 +82,7 @@ class SaliencyControls(QWidget):
         self.signed_box = QCheckBox("signed", objectName="saliencySigned")
         self.signed_box.setChecked(True)
         self.signed_box.setToolTip(
-            "Signed: orange raises the target logit, blue lowers it. Off: |attribution|."
+            "Signed: magenta raises the target logit, green lowers it. Off: |attribution|."
         )
         self.opacity = QSlider(Qt.Orientation.Horizontal, objectName="saliencyOpacity")
         self.opacity.setRange(0, 100)
@@ -283,7 +283,7 @@ class ColorBar(QWidget):
         self.signed, self.scale, self.unit = signed, scale, unit
         self.setToolTip(
             f"Colour scale: full colour = {scale:.3g} {unit} or more"
-            + (" (orange raises the target logit, blue lowers it)" if signed else "")
+            + (" (magenta raises the target logit, green lowers it)" if signed else "")
         )
         self.update()
 

@@ -21,7 +21,7 @@ from inspector.core.saliency.display import colormap
 MARGIN, GAP, LABEL_WIDTH, BAR_WIDTH, BAR_TEXT = 16, 10, 250, 14, 70
 CELL_TARGET = 128  # images are enlarged to about this size (integer factor)
 TEXT, MUTED, BACKGROUND = (20, 20, 20), (90, 90, 90), (255, 255, 255)
-# Outline of the object's pixels: sky blue on inferno, black on the blue-white-orange map.
+# Outline of the object's pixels: sky blue on inferno, black on the green-white-magenta map.
 OUTLINE = {False: (0x56, 0xB4, 0xE9), True: (0, 0, 0)}
 FONT_SIZE, TITLE_SIZE = 13, 16
 _FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")

@@ -62,8 +62,9 @@ def ensemble(t: ThreatModel, targets: int) -> str:
 
 
 def fast(t: ThreatModel, targets: int) -> str:
-    """APGD-CE; APGD-T on `targets` MALT-ranked classes; Square."""
+    """APGD-CE; APGD-T on `targets` MALT-ranked classes; the second look; Square as backstop."""
     return (
         f"fast audit (APGD-CE {t.steps} steps, {_restarts(t)}; APGD-T MALT-ranked "
-        f"{_targets(t, targets)}; Square {t.queries} queries)"
+        f"{_targets(t, targets)}; near the boundary APGD on CE and 9 ranked targets, FMN; "
+        f"Square {t.queries} queries where gradients look masked)"
     )

@@ -104,6 +104,7 @@ class Streams:
         """[rows, count] independent 32-bit values (int64)."""
         table = _table(self.salt, count, str(self.keys.device))
         return mix32(self.keys[:, None] ^ table[None, :])
+
     def uniform(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
         """[rows, *shape] uniform in [0, 1) (24 bits), in the dtype and device of `like`."""
         bits = self.bits(math.prod(shape)) >> 8

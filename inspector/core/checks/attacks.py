@@ -169,8 +169,9 @@ def check_fgsm_vs_pgd(ctx: Context, name: str) -> CheckResult:
 def _square_in_ensemble(ctx: Context) -> tuple[int, int] | None:
     """With the ensemble: (examples its Square broke, examples attacked), from the sweep when
     there is one, else from the ensemble's run on the subset; None for other attacks."""
-    if not spec(ctx.threat.attack).is_ensemble:
-        return None
+    attack = spec(ctx.threat.attack)
+    if not attack.is_ensemble or attack.backstop:  # a backstop Square (the fast audit) runs
+        return None  # only where gradients look masked: its own Square on a sample says more
     s = ctx.sweep
     by = None if s is None else s.broken_by
     if by is not None and len(by):

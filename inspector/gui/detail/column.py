@@ -17,6 +17,7 @@ from inspector.core.saliency import METHODS, overlay, to_display
 from inspector.core.sweep import ModelSweep
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
+from inspector.gui.colors import status_chip
 from inspector.gui.detail.small_plots import BarChart, TrueClassPlot
 from inspector.gui.detail.text import (
     BASELINE_CAVEAT,
@@ -30,18 +31,19 @@ from inspector.gui.detail.text import (
     WJ,
     adversarial_note,
     breaking_text,
+    eps_size,
     eps_text,
     grey,
     prediction_text,
 )
 from inspector.gui.detail.tiles import ImageTile, caption, placeholder, small_font, stacked
+from inspector.gui.detail.zoom import ZoomDialog
 from inspector.gui.saliency_view import (
     ColorBar,
     SaliencyControls,
     SaliencyRequest,
 )
 from inspector.render.images import format_factor, perturbation_image
-from inspector.render.palette import STATUS_COLORS, STATUS_LABELS
 
 
 def chw(rgb: np.ndarray) -> np.ndarray:
@@ -73,6 +75,10 @@ class ModelColumn(QObject):
         self.perturbation = ImageTile(TIPS["perturbation"])
         self.saliency_clean = ImageTile(TIPS["saliency_clean"])
         self.saliency_adv = ImageTile(TIPS["saliency_adv"])
+        self.model_name = ""
+        self.zoom_dialog: ZoomDialog | None = None
+        for tile in (self.clean, self.adversarial, self.perturbation):
+            tile.view.on_double_click = self.open_zoom
         self.saliency_bar = ColorBar()
         self.concentration_label = caption(tip=CONCENTRATION_TIP, scale=0.85)
         self.bars = BarChart()
@@ -164,7 +170,29 @@ class ModelColumn(QObject):
     def true_prob_marker(self) -> pg.ScatterPlotItem:
         return self.true_prob.marker
 
+    def open_zoom(self) -> ZoomDialog:
+        """The large view of what the column shows: clean, adversarial and δ, one factor."""
+        if self.zoom_dialog is not None:
+            self.zoom_dialog.close()
+        entries = [
+            (title, tile.view.image, tile.caption.text())
+            for title, tile in (
+                ("clean", self.clean),
+                ("adversarial", self.adversarial),
+                ("perturbation", self.perturbation),
+            )
+        ]
+        parent = self.clean.window()
+        self.zoom_dialog = ZoomDialog(f"{self.model_name}: one example, large", entries, parent)
+        self.zoom_dialog.destroyed.connect(self._zoom_closed)
+        self.zoom_dialog.show()
+        return self.zoom_dialog
+
+    def _zoom_closed(self, *_args: object) -> None:
+        self.zoom_dialog = None
+
     def set_model(self, name: str, color: str) -> None:
+        self.model_name = name
         self.name_label.setText(f'<b style="color:{color}">{name}</b>')
         self.name_label.setToolTip(name)
         self.color_bar.setStyleSheet(f"background: {color};")
@@ -253,8 +281,7 @@ class ModelColumn(QObject):
                 f"This model's sweep has not reached {eps_text(view.eps[k])} yet."
             )
         else:
-            chip = f'<span style="color:{STATUS_COLORS[status]}">■</span>'
-            self.status_label.setText(f"{chip} <b>{STATUS_LABELS[status]}</b>")
+            self.status_label.setText(status_chip(status))
             self.status_label.setToolTip(STATUS_TIPS[status])
         self.breaking_label.setText(breaking_text(view.eps, sweep, position))
 
@@ -277,7 +304,7 @@ class ModelColumn(QObject):
             )
             self.clean.show_image(clean, f"clean<br>{pred}", "image not available")
             self._note_image_size(clean)
-        caption = f"adversarial, {eps_text(eps)}"
+        caption = f"adver{SHY}sarial, {eps_text(eps)}"  # may break: narrow columns
         if k >= sweep.eps_done:
             caption += "<br>" + grey("not computed yet")
         else:
@@ -292,7 +319,7 @@ class ModelColumn(QObject):
             self.perturbation.show_image(None, "perturbation δ", why)
             return
         self.adversarial.show_image(adv, caption)
-        self._show_delta(clean, adv, view.threat.norm)
+        self._show_delta(clean, adv, view.threat.norm, tuple(view.eps))
         self._note_image_size(adv)
 
     def _note_image_size(self, image: np.ndarray | None) -> None:
@@ -301,7 +328,9 @@ class ModelColumn(QObject):
             self._image_side = max(image.shape[1:])
             self._fit_images()
 
-    def _show_delta(self, clean: np.ndarray | None, adv: np.ndarray, norm: str) -> None:
+    def _show_delta(
+        self, clean: np.ndarray | None, adv: np.ndarray, norm: str, grid: tuple[float, ...]
+    ) -> None:
         if clean is None or clean.shape != adv.shape:
             self.perturbation.show_image(None, "perturbation δ", "clean image not available")
             return
@@ -313,9 +342,9 @@ class ModelColumn(QObject):
         if peak == 0:
             self.perturbation.show_image(image, f"perturbation<br>δ{NBSP}={NBSP}0")
             return
-        size = f"max{NBSP}|{WJ}δ{WJ}| ={NBSP}{peak:.2g}"  # no break at a "|"
+        size = eps_size(f"max{NBSP}|{WJ}δ{WJ}|", peak, grid)  # no break at a "|"
         if norm == "l2":
-            size += f"<br>‖δ‖₂{NBSP}={NBSP}{float(np.linalg.norm(delta)):.2g}"
+            size += "<br>" + eps_size("‖δ‖₂", float(np.linalg.norm(delta)), grid)
         amplified = f"δ{NBSP}×{format_factor(factor)}"
         self.perturbation.show_image(image, f"pertur{SHY}bation<br>{amplified}<br>{grey(size)}")
 

@@ -9,7 +9,7 @@ Missing data (no results yet, images not kept, ε not reached) shows grey text, 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -22,12 +22,12 @@ from inspector.core.session import Session
 from inspector.core.threat import NORM_SYMBOLS, format_eps
 from inspector.core.view import ResultsView
 from inspector.gui.caption import StableCaption
+from inspector.gui.colors import model_text_color
 from inspector.gui.detail.column import ModelColumn
 from inspector.gui.detail.saliency_control import SaliencyController
 from inspector.gui.detail.text import CLEAN_CACHE_SIZE, COLUMN_MIN_WIDTH, class_name, grey
 from inspector.gui.detail.tiles import caption
 from inspector.gui.saliency_view import SaliencyControls
-from inspector.render.palette import model_color
 
 
 class DetailPanel(QWidget):
@@ -75,10 +75,20 @@ class DetailPanel(QWidget):
         models = [] if view is None else view.models
         if len(models) != len(self.columns):
             self._rebuild_columns(len(models))
-        for i, (column, entry) in enumerate(zip(self.columns, models, strict=True)):
-            column.set_model(entry.info.name, model_color(i))
+        self._name_columns()
         self.saliency_control.set_view(view)
         self.show_example(self.position, self.eps_index, self.hidden)
+
+    def _name_columns(self) -> None:
+        """Each column's title in its model's colour, readable on this palette."""
+        models = [] if self.view is None else self.view.models
+        for i, (column, entry) in enumerate(zip(self.columns, models, strict=True)):
+            column.set_model(entry.info.name, model_text_color(self, i))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "columns", None):
+            self._name_columns()
+        super().changeEvent(event)
 
     def refresh(self) -> None:
         """Show the current example again, e.g. after the view received a new snapshot."""

@@ -9,9 +9,10 @@ from inspector.core.sweep import ModelSweep
 from inspector.core.threat import format_eps
 
 TOP_K = 5
-# Sky blue vs vermillion (Okabe–Ito): distinct in hue and lightness for every colour vision.
-CLEAN_COLOR = "#56B4E9"
-ADV_COLOR = "#D55E00"
+# Clean vs adversarial bars: light vs mid neutral grey, told apart by lightness in both
+# palettes; no hue, since hues name models (Okabe–Ito) and the signs of signed maps.
+CLEAN_COLOR = "#BDBDBD"
+ADV_COLOR = "#757575"
 GREY_TEXT = "#808080"
 NBSP, WJ, SHY = "\u00a0", "\u2060", "\u00ad"  # no-break space, word joiner, soft hyphen
 MAX_IMAGE = 120  # logical px; larger tiles only take the plots' room
@@ -19,6 +20,8 @@ CAPTION_LINES = 5  # beside each image: what it is, prediction, ε, scale
 MESSAGE_LINES = 3  # "example not in this model's results" in a narrow column
 COLUMN_MIN_WIDTH = 110  # below this the panel scrolls sideways rather than clip the text
 CLEAN_CACHE_SIZE = 64
+
+ZOOM_TIP = "Double-click for a large, pixel-exact view of the clean, adversarial and δ images."
 
 STATUS_TIPS = {
     ROBUST: (
@@ -40,21 +43,21 @@ TIPS = {
         "Breaking ε: the smallest grid ε at which the attack flipped this example. The true "
         "robustness radius is at most this value; a stronger attack might flip it earlier."
     ),
-    "clean": "The unperturbed input, as the model sees it (values in [0, 1]).",
+    "clean": "The unperturbed input, as the model sees it (values in [0, 1]). " + ZOOM_TIP,
     "adversarial": (
         "The adversarial example is the point the attack found inside the ε-ball around the "
         "clean input. If it does not flip the prediction the example counts as robust: no flip "
         "was found, which does not prove none exists. Once flipped, the same point is shown "
-        "at every larger ε (the balls are nested)."
+        "at every larger ε (the balls are nested). " + ZOOM_TIP
     ),
     "perturbation": (
         "The perturbation δ = adversarial − clean, amplified ×N so that its largest |δ| fills "
-        "the range. Mid grey = 0; orange = pixel made brighter, blue = darker (colour images: "
-        "0.5 + N·δ per channel)."
+        "the range. Mid grey = 0; magenta = pixel made brighter, green = darker (colour images: "
+        "0.5 + N·δ per channel). " + ZOOM_TIP
     ),
     "saliency_clean": (
-        "Saliency on the clean input: where the evidence for the chosen class sits. Orange "
-        "raises the class's logit, blue lowers it (absolute mode: brighter = more). The "
+        "Saliency on the clean input: where the evidence for the chosen class sits. Magenta "
+        "raises the class's logit, green lowers it (absolute mode: brighter = more). The "
         "colour bar below gives the scale in the method's units."
     ),
     "saliency_adv": (
@@ -104,6 +107,22 @@ BASELINE_CAVEAT = "⚠ says little: IG from black gives black pixels zero"
 def eps_text(eps: float) -> str:
     """ "ε = 8/255" that never wraps inside."""
     return f"ε{NBSP}={NBSP}{format_eps(eps)}"
+
+
+FLOAT16_SLACK = 1e-3  # images are stored as float16: δ is known to about this much
+
+
+def measured_eps(value: float, grid: tuple[float, ...]) -> float:
+    """A measured ε-like size (max |δ|, ‖δ‖₂) snapped to the grid ε it equals within float16
+    rounding, so that it reads as the grid does: "max |δ| = 0.125" beside "breaking ε = 0.125",
+    not 0.12 (two digits) beside 0.125."""
+    near = [e for e in grid if e > 0 and abs(value - e) <= FLOAT16_SLACK]
+    return min(near, key=lambda e: abs(value - e)) if near else value
+
+
+def eps_size(label: str, value: float, grid: tuple[float, ...]) -> str:
+    """ "max |δ| = 0.125": an ε-like number through `format_eps`, like every ε shown."""
+    return f"{label}{NBSP}={NBSP}{format_eps(measured_eps(value, grid))}"
 
 
 def adversarial_note(sweep: ModelSweep, position: int, eps: float) -> str:

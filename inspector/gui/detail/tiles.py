@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
@@ -43,6 +45,7 @@ class ImageView(QWidget):
         self.message = ""
         self._pixmap: QPixmap | None = None
         self._key: tuple[int, float] | None = None
+        self.on_double_click: Callable[[], None] | None = None  # the column's large view
         self.setFixedSize(64, 64)  # the column sizes it from its width (see ModelColumn)
 
     def sizeHint(self) -> QSize:
@@ -63,6 +66,11 @@ class ImageView(QWidget):
         if self._pixmap is None or self._key != key:
             self._pixmap, self._key = to_pixmap(self.image, side, key[1]), key
         return self._pixmap
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self.on_double_click is not None and self.image is not None:
+            self.on_double_click()
+        super().mouseDoubleClickEvent(event)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -88,9 +96,10 @@ class ImageTile(QWidget):
     def __init__(self, tip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.view = ImageView()
-        # Room for five lines, so rows line up across columns whatever the text says, and a
-        # new caption on a slider move repaints the caption alone (no relayout).
-        self.caption = StableCaption(CAPTION_LINES)
+        # At least five lines, so rows line up across columns, and as many more as the text
+        # needs at the column's width (a caption is never cut): a slider move relays out only
+        # when that number of lines changes.
+        self.caption = StableCaption(CAPTION_LINES, fit=True)
         self.caption.setFont(small_font(self.caption, 0.85))
         self.caption.setToolTip(tip)
         self.setToolTip(tip)

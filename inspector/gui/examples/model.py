@@ -14,14 +14,14 @@ from PySide6.QtCore import (
     QModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
 
 from inspector.core.checks.result import WARNING_MARK
 from inspector.core.metrics import BOUNDARY_ERROR, NATURAL_ERROR, ROBUST
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.colors import status_cell_brush, status_glyph
 from inspector.render.images import to_pixmap
-from inspector.render.palette import STATUS_COLORS, STATUS_LABELS
+from inspector.render.palette import STATUS_LABELS
 
 COLUMNS = (
     "",
@@ -47,9 +47,10 @@ STATUS_ORDER = {NATURAL_ERROR: 0, BOUNDARY_ERROR: 1, ROBUST: 2}
 THUMB_SIZE = 32
 
 HEADER_TIPS = {
-    STATUS: "robust: correct, and the attack found no flip inside the ε-ball (not a proof).\n"
-    "boundary error: correct on the clean input, flipped inside the ε-ball.\n"
-    "natural error: wrong on the clean input.",
+    STATUS: "✓ robust: correct, and the attack found no flip inside the ε-ball (not a proof).\n"
+    "✗ boundary error: correct on the clean input, flipped inside the ε-ball.\n"
+    "• natural error: wrong on the clean input.\n"
+    "The glyph and the word say the status; the grey tint only its severity.",
     BREAKING: "The smallest ε on the grid at which the attack flipped this example.",
     DISAGREE: "Whether the loaded models predict different classes for this example at ε.",
 }
@@ -283,13 +284,14 @@ class ExamplesModel(QAbstractTableModel):
     def _value(self, s, position: int, col: int, role):
         if role == Qt.ItemDataRole.DecorationRole and col == THUMB:
             return self._thumb(position)
+        if role == Qt.ItemDataRole.DecorationRole and col == STATUS:
+            status = self.status_at(position)  # the glyph beside the word
+            return status_glyph(status) if status else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(s, position, col)
         if role == Qt.ItemDataRole.BackgroundRole and col == STATUS:
             status = self.status_at(position)
-            return QBrush(QColor(STATUS_COLORS[status]).lighter(150)) if status else None
-        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS and self.status_at(position):
-            return QBrush(QColor("black"))
+            return status_cell_brush(status) if status else None  # faint: the text says it
         return None
 
     def _class(self, i: int) -> str:

@@ -44,6 +44,8 @@ from inspector.gui.examples.model import (
 )
 from inspector.render.palette import STATUS_LABELS
 
+STATUS_GLYPH_ROOM = 18  # the status cell's glyph icon (14 px) and its gap
+
 STATUS_FILTERS = (
     ("All examples", None),
     ("Boundary errors", BOUNDARY_ERROR),
@@ -322,6 +324,7 @@ class ExamplesPanel(QWidget):
         self.table.setColumnWidth(THUMB, THUMB_SIZE + cell_pad)
         for column, texts in samples.items():
             content = max(cell.horizontalAdvance(t) for t in texts) + cell_pad
+            content += STATUS_GLYPH_ROOM if column == STATUS else 0
             titles = (
                 [adversarial_header(e) for e in view.eps] if column == ADV else [COLUMNS[column]]
             )

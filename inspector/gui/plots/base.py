@@ -105,12 +105,6 @@ def overlaps_any(a: Rect, others: list[Rect]) -> bool:
     return any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in others)
 
 
-def in_view(rect: Rect) -> bool:
-    """Within the frontier's visible square (RATE_RANGE on both axes)."""
-    low, high = RATE_RANGE
-    return rect[0] >= low and rect[2] <= high and rect[1] >= low and rect[3] <= high
-
-
 def set_label(label: pg.LabelItem, text: str, **style: str) -> None:
     """Set a LabelItem's text without letting its width become the layout's minimum width."""
     label.setText(text, **style)
@@ -124,6 +118,7 @@ class PlotPanel(QWidget):
         super().__init__(parent)
         self.setObjectName(object_name)
         self.view: ResultsView | None = None
+        self.session: Session | None = None  # set by bind(): the plots that set ε need it
         self.eps_index = 0
         self.eps_value: float | None = None  # the frontier: ε between grid points (radii)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -206,6 +201,7 @@ class PlotPanel(QWidget):
     # -- threat line ----------------------------------------------------------------------
     def bind(self, session: Session) -> None:
         """Follow the session: other results, newer results, every move of ε (once each)."""
+        self.session = session
 
         def show_view(view: ResultsView | None) -> None:
             self.eps_index = session.eps.index

@@ -12,19 +12,20 @@ from PySide6.QtWidgets import QWidget
 from inspector.core.session import EpsCursor
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.colors import model_line_color
 from inspector.gui.plots.base import (
     FRONTIER_TIP,
-    GRID_RATES,
     LABEL_SPOTS,
     RATE_RANGE,
-    RATE_TICKS,
     THREAT_FONT_PT,
     PlotPanel,
-    in_view,
+    Rect,
     overlaps_any,
     set_label,
 )
-from inspector.render.palette import model_color
+from inspector.reporting.frontier_axes import diagonal_segment, nice_ticks, zoomed
+
+Range = tuple[float, float]
 
 
 class FrontierPlot(PlotPanel):
@@ -35,22 +36,21 @@ class FrontierPlot(PlotPanel):
         plot = self.plot_item
         plot.setLabel("bottom", "robust accuracy at ε (upper bound)")
         plot.setLabel("left", "clean accuracy")
-        plot.setXRange(*RATE_RANGE, padding=0)
-        plot.setYRange(*RATE_RANGE, padding=0)
-        plot.getAxis("left").setTicks(RATE_TICKS)
-        plot.getAxis("bottom").setTicks(RATE_TICKS)
-        self.set_grid(GRID_RATES, GRID_RATES)
+        for name in ("left", "bottom"):  # zoomed ticks (0.96, 0.97) must not turn into "×0.001"
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        self.ranges: tuple[Range, Range] = (RATE_RANGE, RATE_RANGE)  # x (robust), y (clean)
+        self._ticks: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
         self.impossible = pg.PlotDataItem([0.0, 1.0], [0.0, 1.0], fillLevel=0.0, antialias=True)
         self.impossible.setZValue(-10)
         plot.addItem(self.impossible)
         self.diagonal_note = pg.TextItem(
             "robust ≤ clean: no model can fall below the diagonal", anchor=(1, 1)
         )
-        self.diagonal_note.setPos(0.99, 0.01)
         note_font = QFont(self.font())
         note_font.setPointSizeF(THREAT_FONT_PT)
         self.diagonal_note.setFont(note_font)
         plot.addItem(self.diagonal_note)
+        self._zoom(RATE_RANGE, RATE_RANGE)
         self.points: dict[int, pg.ScatterPlotItem] = {}
         self.labels: dict[int, pg.TextItem] = {}
         self.leaders: dict[int, pg.PlotCurveItem] = {}
@@ -68,7 +68,9 @@ class FrontierPlot(PlotPanel):
         self.labels.clear()
         self.leaders.clear()
         for i, entry in enumerate(view.models if view is not None else []):
-            self.points[i] = pg.ScatterPlotItem(size=13, brush=model_color(i), hoverable=False)
+            self.points[i] = pg.ScatterPlotItem(
+                size=13, brush=model_line_color(self, i), hoverable=False
+            )
             self.labels[i] = pg.TextItem(entry.info.name, anchor=(0, 0.5))
             self.leaders[i] = pg.PlotCurveItem(antialias=True)  # point → displaced name
             self.points[i].setZValue(2)
@@ -105,6 +107,8 @@ class FrontierPlot(PlotPanel):
         if view is None:
             return
         shown: list[int] = []
+        xs: list[float] = []
+        ys: list[float] = []
         for i, point in self.points.items():
             rates = view.rates(i, k)
             if self.eps_value is not None:
@@ -117,12 +121,39 @@ class FrontierPlot(PlotPanel):
             shown.append(i)
             x, y = rates.robust_accuracy, rates.clean_accuracy
             point.setData([x], [y])
+            xs.append(x)
+            ys.append(y)
             point.setToolTip(
                 f"{html.escape(view.models[i].info.name)}<br>clean accuracy {y:.1%}<br>"
                 f"robust accuracy {x:.1%} (upper bound)<br>"
                 f"boundary-error rate {rates.boundary_error_rate:.1%}"
             )
+        if xs:
+            self._zoom(zoomed(xs), zoomed(ys))
         self._place_labels(shown)
+
+    def _zoom(self, x_range: Range, y_range: Range) -> None:
+        """Both axes zoomed to the points with margins (the report's rule, `zoomed`), round
+        ticks and grid lines at them; the diagonal's note only where the diagonal shows."""
+        plot = self.plot_item
+        self.ranges = (x_range, y_range)
+        plot.setXRange(*x_range, padding=0)
+        plot.setYRange(*y_range, padding=0)
+        ticks = (tuple(nice_ticks(*x_range)), tuple(nice_ticks(*y_range)))
+        if ticks != self._ticks:
+            self._ticks = ticks
+            for name, values in (("bottom", ticks[0]), ("left", ticks[1])):
+                plot.getAxis(name).setTicks([[(v, f"{v:g}") for v in values]])
+            self.set_grid(*ticks)
+        segment = diagonal_segment(x_range, y_range)
+        self.diagonal_note.setVisible(segment is not None)
+        if segment is not None:  # below the diagonal, in the view's bottom-right corner
+            inset = 0.01 * (x_range[1] - x_range[0])
+            self.diagonal_note.setPos(x_range[1] - inset, y_range[0] + inset)
+
+    def _in_view(self, rect: Rect) -> bool:
+        (x0, x1), (y0, y1) = self.ranges
+        return rect[0] >= x0 and rect[2] <= x1 and rect[1] >= y0 and rect[3] <= y1
 
     def _place_labels(self, shown: list[int]) -> None:
         """Put each name beside its point where it covers no other point or name."""
@@ -141,7 +172,7 @@ class FrontierPlot(PlotPanel):
                 left = x + gap if side > 0 else x - gap - w
                 rect = (left, y + (shift - 0.5) * h, left + w, y + (shift + 0.5) * h)
                 candidates.append((side, shift, rect))
-            free = [c for c in candidates if in_view(c[2]) and not overlaps_any(c[2], taken)]
+            free = [c for c in candidates if self._in_view(c[2]) and not overlaps_any(c[2], taken)]
             side, shift, rect = free[0] if free else candidates[0]
             taken.append(rect)
             self.labels[i].setAnchor((0.0 if side > 0 else 1.0, 0.5))
@@ -154,7 +185,8 @@ class FrontierPlot(PlotPanel):
         """Data units per screen pixel; a guess (400×300 px view) before the first layout."""
         box = self.plot_item.getViewBox()
         if box.width() < 10 or box.height() < 10:
-            return 1.07 / 400, 1.07 / 300
+            (x0, x1), (y0, y1) = self.ranges
+            return (x1 - x0) / 400, (y1 - y0) / 300
         return box.viewPixelSize()
 
     def _view_resized(self) -> None:
@@ -176,7 +208,7 @@ class FrontierPlot(PlotPanel):
         self.diagonal_note.setColor(self.faint_color(170))
         for i, point in self.points.items():
             point.setPen(pg.mkPen(text, width=1))
-            point.setBrush(pg.mkBrush(model_color(i)))
+            point.setBrush(pg.mkBrush(model_line_color(self, i)))
         for label in self.labels.values():
             label.setColor(text)
         for leader in self.leaders.values():

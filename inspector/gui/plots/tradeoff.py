@@ -6,7 +6,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
@@ -14,6 +14,7 @@ from inspector.core.checks.result import WARNING_MARK
 from inspector.core.session import EpsCursor
 from inspector.core.threat import format_eps
 from inspector.core.view import ResultsView
+from inspector.gui.colors import model_line_color
 from inspector.gui.plots.base import (
     CERTIFIED_LABEL,
     EPS_AXIS_LABEL,
@@ -28,14 +29,24 @@ from inspector.gui.plots.base import (
     eps_ticks,
     set_label,
 )
-from inspector.render.palette import METRIC_LABELS, model_color
+from inspector.gui.plots.readout import (
+    CurveKey,
+    nearest_grid_index,
+    nearest_reading,
+    reading_text,
+)
+from inspector.render.palette import METRIC_LABELS
+
+INTERACT_TIP = (
+    "<br><i>Hover a curve point to read its value; click or drag on the plot to set ε.</i>"
+)
 
 
 class TradeoffPlot(PlotPanel):
     """Clean accuracy, robust accuracy and boundary-error rate of every model over ε."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("tradeoffPlot", TRADEOFF_TIP, parent)
+        super().__init__("tradeoffPlot", TRADEOFF_TIP + INTERACT_TIP, parent)
         set_label(self.title_label, "Accuracy under attack over ε")
         plot = self.plot_item
         plot.setLabel("bottom", EPS_AXIS_LABEL)
@@ -59,6 +70,7 @@ class TradeoffPlot(PlotPanel):
             proxy = pg.PlotDataItem([0.0], [0.0], antialias=True)
             self._metric_keys[proxy] = metric
             self.metric_legend.addItem(proxy, METRIC_LABELS[metric])
+        self._add_readout()
         self._built = True
         self.apply_palette()
 
@@ -104,19 +116,25 @@ class TradeoffPlot(PlotPanel):
         return legend
 
     def _make_curve(self, i: int, metric: str) -> pg.PlotDataItem:
-        color = model_color(i)
-        width = 2.5 if metric == "robust" else 2.0
-        pen = pg.mkPen(color, width=width, style=METRIC_STYLES[metric])
         if metric == "certified":  # a lower bound: hollow squares, to tell it from the attack
-            return pg.PlotDataItem(
-                pen=pen, symbol="s", symbolSize=6, symbolBrush=None, symbolPen=color,
-                antialias=True,
-            )  # fmt: skip
-        if metric != "robust":
-            return pg.PlotDataItem(pen=pen, antialias=True)
-        return pg.PlotDataItem(
-            pen=pen, symbol="o", symbolSize=7, symbolBrush=color, symbolPen=color, antialias=True
-        )
+            curve = pg.PlotDataItem(symbol="s", symbolSize=6, symbolBrush=None, antialias=True)
+        elif metric != "robust":
+            curve = pg.PlotDataItem(antialias=True)
+        else:
+            curve = pg.PlotDataItem(symbol="o", symbolSize=7, antialias=True)
+        self._color_curve(curve, i, metric)
+        return curve
+
+    def _color_curve(self, curve: pg.PlotDataItem, i: int, metric: str) -> None:
+        """Model i's colour, at 3:1 on this palette's background (the first blue is too dark
+        on the dark palette as it is); the dash says the metric."""
+        color = model_line_color(self, i)
+        width = 2.5 if metric == "robust" else 2.0
+        curve.setPen(pg.mkPen(color, width=width, style=METRIC_STYLES[metric]))
+        if metric in ("certified", "robust"):
+            curve.setSymbolPen(color)
+        if metric == "robust":
+            curve.setSymbolBrush(color)
 
     def _set_eps_range(self) -> None:
         top = max(self.view.eps) if self.view is not None else 1.0
@@ -236,6 +254,87 @@ class TradeoffPlot(PlotPanel):
         self.marker.setValue(eps)
         self.marker.label.setFormat(f"ε = {format_eps(eps)}")
 
+    # -- interrogation: hover read-outs, click or drag to set ε ------------------------------
+    def _add_readout(self) -> None:
+        """A text box and a ring over the hovered point; mouse events from the scene."""
+        self.readout = pg.TextItem("", anchor=(0, 1))
+        self.highlight = pg.ScatterPlotItem(size=15, brush=None)
+        for z, item in ((11, self.readout), (10, self.highlight)):
+            item.setZValue(z)
+            item.hide()
+            self.plot_item.addItem(item, ignoreBounds=True)
+        self._dragging = False  # the left button went down on the plot: moves set ε
+        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.graphics.viewport().installEventFilter(self)
+
+    def _shown_curves(self) -> list[CurveKey]:
+        return [key for key, curve in self.curves.items() if curve.isVisible()]
+
+    def hover_at(self, x: float, y: float) -> str | None:
+        """Read out the curve point nearest to (x, y) in data units; None (and nothing
+        shown) when no point is within reach."""
+        view = self.view
+        reading = None
+        if view is not None:
+            pixel = self.plot_item.getViewBox().viewPixelSize()
+            reading = nearest_reading(view, x, y, pixel, self._shown_curves())
+        if reading is None:
+            self.readout.hide()
+            self.highlight.hide()
+            return None
+        text = reading_text(view, reading)
+        (x0, x1), (y0, y1) = self.plot_item.viewRange()
+        right, low = reading.eps > (x0 + x1) / 2, reading.value < (y0 + y1) / 2
+        self.readout.setAnchor((1.0 if right else 0.0, 1.0 if low else 0.0))
+        self.readout.setText(text)
+        self.readout.setPos(reading.eps, reading.value)
+        self.highlight.setData([reading.eps], [reading.value])
+        self.readout.show()
+        self.highlight.show()
+        return text
+
+    def pick_eps(self, x: float) -> None:
+        """ε = x chosen on the plot: the nearest grid point, or ε itself with radii (fine)."""
+        session = self.session
+        if session is None or not session.grid:
+            return
+        if session.eps.fine:
+            session.set_eps_value(min(max(x, 0.0), max(session.grid)))
+        else:
+            session.set_eps_index(nearest_grid_index(session.grid, x))
+
+    def _in_plot(self, scene_pos: QPointF) -> QPointF | None:
+        box = self.plot_item.getViewBox()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        return box.mapSceneToView(scene_pos)
+
+    def _mouse_moved(self, scene_pos: QPointF) -> None:
+        point = self._in_plot(scene_pos)
+        if self._dragging:
+            return  # the event filter moves ε (pyqtgraph drops fast moves from this signal)
+        if point is None:
+            self.hover_at(float("nan"), float("nan"))
+        else:
+            self.hover_at(point.x(), point.y())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A press on the plot sets ε and starts a drag; the release ends it."""
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            point = self._in_plot(self.graphics.mapToScene(event.position().toPoint()))
+            if point is not None:
+                self._dragging = True
+                self.hover_at(float("nan"), float("nan"))
+                self.pick_eps(point.x())
+        elif kind == QEvent.Type.MouseMove and self._dragging:
+            point = self._in_plot(self.graphics.mapToScene(event.position().toPoint()))
+            if point is not None:
+                self.pick_eps(point.x())  # a drag moves ε along
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self._dragging = False
+        return super().eventFilter(watched, event)
+
     # -- colours and legend ---------------------------------------------------------------
     def _restyle(self) -> None:
         text, window = self.text_color(), self.palette().color(QPalette.ColorRole.Window)
@@ -246,6 +345,9 @@ class TradeoffPlot(PlotPanel):
         fill.setAlpha(210)
         self.marker.label.fill = pg.mkBrush(fill)
         self.marker.label.setColor(text)
+        self.readout.fill = pg.mkBrush(fill)
+        self.readout.setColor(text)
+        self.highlight.setPen(pg.mkPen(text, width=1.5))
         for proxy, metric in self._metric_keys.items():
             pen = pg.mkPen(text, width=2, style=METRIC_STYLES[metric])
             symbol = {"robust": "o", "certified": "s"}.get(metric)
@@ -254,6 +356,10 @@ class TradeoffPlot(PlotPanel):
             proxy.setSymbolBrush(None if metric == "certified" else text)
             proxy.setSymbolPen(text)
             proxy.setSymbolSize(7)
+        for (i, metric), curve in self.curves.items():
+            self._color_curve(curve, i, metric)
+        for proxy, i in self._model_keys.items():
+            self._color_curve(proxy, i, "robust")
         for legend in (self.metric_legend, self.model_legend):
             legend.setLabelTextColor(text)
             for _, label in legend.items:  # setLabelTextColor alone does not re-render them
