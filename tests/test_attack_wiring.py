@@ -215,9 +215,10 @@ def _request(*flags: str):
     return build_request(build_parser().parse_args(["evaluate", *flags]))
 
 
-def test_cli_defaults_ensemble_for_audits_and_keeps_pgd_for_the_demo(three):
+def test_cli_defaults_the_fast_audit_for_audits_and_keeps_pgd_for_the_demo(three):
     audit = _request("--model", three["model"], "--data", three["data"]).threat
-    assert audit.attack == "ensemble" and audit.steps == 100 and audit == AUDIT_THREAT
+    assert audit.attack == "fast" and audit.steps == 100 and audit == AUDIT_THREAT
+    assert audit.restarts == 1 and audit.queries == 1000
     demo = _request("--demo").threat
     assert demo.attack == "pgd" and demo.steps == 10
     assert _request("--demo", "--attack", "apgd-t").threat.steps == 100
@@ -230,10 +231,10 @@ def test_cli_defaults_ensemble_for_audits_and_keeps_pgd_for_the_demo(three):
 def test_cli_ensemble_table_counts_breaks_per_attack(three, tmp_path, capsys):
     out, table = tmp_path / "r.json", tmp_path / "t.csv"
     args = ["evaluate", "--model", three["model"], "--data", three["data"], "--device", "cpu"]
-    args += ["--eps", "0,0.05,0.1", "--steps", "20", "--queries", "50"]
+    args += ["--eps", "0,0.05,0.1", "--attack", "ensemble", "--steps", "20", "--queries", "50"]
     assert main([*args, "--out", str(out), "--csv", str(table)]) == 0
     stdout = capsys.readouterr().out
-    assert "ensemble (APGD-CE 20 steps, 2 restarts;" in stdout  # the audit default
+    assert "ensemble (APGD-CE 20 steps, 2 restarts;" in stdout  # the classic ensemble
     line = next(t for t in stdout.splitlines() if "broken at ε ≤ 0.1 by" in t)
     counts = json.loads(out.read_text())["models"][0]["broken_by_counts"]
     for name, label in (("apgd-ce", "APGD-CE"), ("apgd-t", "APGD-T"), ("square", "Square")):

@@ -51,7 +51,7 @@ def test_ensemble_is_at_least_as_strong_as_torchattacks_autoattack(path):
         eps=(0.0, *EPS),
         attack="ensemble",
         steps=spec("ensemble").steps,
-        restarts=spec("ensemble").restarts,  # the audit default
+        restarts=spec("ensemble").restarts,  # the ensemble's own default
         seed=0,
     )
     request = EvaluationRequest(

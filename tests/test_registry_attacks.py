@@ -27,6 +27,7 @@ from inspector.core.attacks.registry import (
     spec,
     step_options,
 )
+from inspector.core.attacks.staged import Staged
 from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.checks.budget import per_example
 from inspector.core.errors import InspectorError
@@ -43,7 +44,7 @@ WINDOW_ENTRIES = [
     "Square (gradient-free)",
     "FMN (minimum norm)",
     "Ensemble (APGD-CE, APGD-T, Square)",
-    "Fast audit (APGD-CE, MALT-ranked APGD-T, Square)",
+    "Fast audit (APGD-CE, MALT-ranked APGD-T, a second look, Square as backstop)",
 ]
 
 
@@ -136,7 +137,7 @@ def test_defaults_and_budgets_are_the_ones_the_attacks_had():
             "square": 100.0,
             "fmn": 20.0,
             "ensemble": 20 * 10 + 100.0,
-            "fast": 20 * 4 + 100.0,
+            "fast": 20 * 4.0,  # its Square runs only where gradients look masked
         }
     )
 
@@ -160,11 +161,19 @@ def test_ensemble_specs_build_their_members_in_order():
     module = _module()
     ensemble = build_attack(ThreatModel(attack="ensemble", steps=5, restarts=2), module)
     fast = build_attack(ThreatModel(attack="fast", steps=5), module)
-    assert isinstance(ensemble, Ensemble) and isinstance(fast, Ensemble)
+    assert isinstance(ensemble, Ensemble) and isinstance(fast, Staged)
     assert ensemble.name == "ensemble" and fast.name == "fast"
     assert ensemble.member_names == list(spec("ensemble").member_names)
-    assert fast.member_names == ["apgd-ce", "apgd-t", "square"]
-    targeted, malt = ensemble.members[1][1], fast.members[1][1]
+    stages = [(stage.name, stage.second_look) for stage in fast.stages]
+    assert stages == [
+        ("apgd-ce", False),
+        ("apgd-t", False),
+        ("apgd-t", True),  # the second look: APGD on CE and 9 ranked targets at once
+        ("fmn", True),
+        ("square", False),  # only where the gradients look masked
+    ]
+    assert [s for s, look in stages if not look] == list(spec("fast").member_names)
+    targeted, malt = ensemble.members[1][1], fast.stages[1].attack
     assert type(targeted) is APGDT and targeted.targets == 9 and targeted.restarts == 2
     assert type(malt) is MaltAPGDT and malt.targets == 3 and malt.steps == 5
     assert ensemble.members[2][1].queries == 1000
