@@ -75,6 +75,16 @@ def wait_loaded(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.loader.busy, timeout=30_000)
 
 
+def open_in_new_window(qtbot, path) -> MainWindow:
+    """A fresh window with a saved audit or results file open, its sources checked."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.documents.sourcesChecked, timeout=30_000):
+        window.documents.open_path(str(path))
+    wait_loaded(qtbot, window)
+    return window
+
+
 def run_to_finish(qtbot, window: MainWindow, timeout: int = RUN_TIMEOUT_MS) -> EvaluationResults:
     with qtbot.waitSignal(window.runner.finished, timeout=timeout) as blocker:
         window.run()

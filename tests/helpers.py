@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
+
+from inspector.core.linear import AffineModel
 
 
 def export_pt2(module: torch.nn.Module, path: Path, shape: tuple[int, int, int], **sidecar) -> Path:
@@ -37,6 +40,62 @@ def linear_problem(seed: int = 0, n: int = 300, classes: int = 3, shape=(1, 4, 4
         layer.weight.copy_(torch.from_numpy(weight))
         layer.bias.copy_(torch.from_numpy(bias))
     return torch.nn.Sequential(torch.nn.Flatten(), layer), x, y
+
+
+class LinearFiles(NamedTuple):
+    """A `linear_problem` saved: the model as .pt2, the data as .npz, and the module."""
+
+    model: Path
+    data: Path
+    module: torch.nn.Module
+
+
+def linear_problem_files(
+    folder: Path,
+    seed: int,
+    n: int,
+    classes: int,
+    model_name: str = "linear.pt2",
+    data_name: str = "data.npz",
+    **sidecar,
+) -> LinearFiles:
+    """The end-to-end tests' one builder: a random affine classifier on 1×4×4 and its data."""
+    module, x, y = linear_problem(seed=seed, n=n, classes=classes)
+    model = export_pt2(module, folder / model_name, (1, 4, 4), **sidecar)
+    return LinearFiles(model, save_npz(folder / data_name, x, y), module)
+
+
+def binary_affine_problem(seed: int, n: int = 400, shape=(1, 4, 4), noise: float = 0.3):
+    """A random binary affine model (logit difference wᵀx + b) and inputs in [0.3, 0.7], with
+    noisy labels (some clean errors): the exact-certificate tests' ground truth."""
+    rng = np.random.default_rng(seed)
+    d = int(np.prod(shape))
+    w = rng.normal(size=d)
+    b = -w.sum() * 0.5 + rng.normal() * 0.1
+    x = rng.uniform(0.3, 0.7, size=(n, *shape))
+    y = (x.reshape(n, -1) @ w + b + rng.normal(scale=noise, size=n) > 0).astype(np.int64)
+    return AffineModel(np.stack([np.zeros(d), w]), np.array([0.0, b])), x, y
+
+
+def affine_module(weight: np.ndarray, bias: np.ndarray) -> torch.nn.Module:
+    """Flatten, then the affine layer in float64, without gradients for its parameters."""
+    layer = torch.nn.Linear(weight.shape[1], weight.shape[0]).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+        layer.bias.copy_(torch.from_numpy(bias))
+    layer.requires_grad_(False)
+    return torch.nn.Sequential(torch.nn.Flatten(), layer)
+
+
+class CancelAfter:
+    """A `cancel` callable that asks to stop from its (n + 1)-th call on; `calls` counts them."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.calls = n, 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls > self.n
 
 
 def save_npz(path: Path, x: np.ndarray, y: np.ndarray) -> Path:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from gui_support import wait_loaded
+from gui_support import open_in_new_window as open_window  # noqa: F401  (the shard tests')
 
 from inspector.gui.main_window import MainWindow
-
-TIMEOUT = 30_000
-
-
-def open_window(qtbot, path) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.documents.sourcesChecked, timeout=TIMEOUT):
-        window.documents.open_path(str(path))
-    wait_loaded(qtbot, window)
-    return window
 
 
 def headlines(window: MainWindow) -> list[str]:

@@ -13,10 +13,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 
 from inspector.cli.evaluate_command import AUDIT_THREAT, build_request
 from inspector.cli.main import build_parser, main
+from inspector.core.attacks.registry import NAMES
 from inspector.core.data import open_dataset
 from inspector.core.errors import InspectorError
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, evaluate_models, run_to_end
@@ -24,7 +25,7 @@ from inspector.core.export import write_csv
 from inspector.core.models import load_model
 from inspector.core.refine import can_refine
 from inspector.core.results import load_results, save_results
-from inspector.core.threat import ATTACKS, ThreatModel
+from inspector.core.threat import ThreatModel
 from inspector.core.view import ResultsView
 
 LINF_GRID = (0.0, 0.02, 0.05, 0.1, 0.2)
@@ -32,10 +33,10 @@ L2_GRID = (0.0, 0.1, 0.2, 0.45)
 
 
 def _files(folder, classes: int, onnx: bool = False):
-    module, x, y = linear_problem(seed=3, n=200, classes=classes)
     names = [chr(ord("a") + i) for i in range(classes)]
-    model = export_pt2(module, folder / f"linear{classes}.pt2", (1, 4, 4), class_names=names)
-    data = save_npz(folder / f"data{classes}.npz", x, y)
+    model, data, module = linear_problem_files(
+        folder, 3, 200, classes, f"linear{classes}.pt2", f"data{classes}.npz", class_names=names
+    )
     onnx_path = folder / f"linear{classes}.onnx"
     with warnings.catch_warnings():  # the legacy exporter's deprecation notices
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -70,10 +71,10 @@ def _sweep(files, threat: ThreatModel):
 
 
 def test_threat_model_names_the_new_attacks_and_their_budgets():
-    assert {"apgd-ce", "apgd-t", "square", "fmn", "ensemble"} <= set(ATTACKS)
+    assert {"apgd-ce", "apgd-t", "square", "fmn", "ensemble"} <= set(NAMES)
     labels = {
         a: ThreatModel(eps=(0.0, 0.1), attack=a, steps=50, restarts=2, queries=300).describe()
-        for a in ATTACKS
+        for a in NAMES
     }
     assert (
         "ensemble (APGD-CE 50 steps, 2 restarts; APGD-T top-9 targets × 50 steps"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_linear_ground_truth import _linear_module, _random_binary_problem
+from helpers import affine_module, binary_affine_problem
 
 from inspector.core.attacks import APGD, APGDT, PGD, Cancelled
 from inspector.core.attacks.apgd import checkpoint_schedule, dlr_targeted_loss
@@ -50,8 +50,8 @@ def _eps_grid(norm: str) -> tuple[float, ...]:
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_apgd_ce_equals_exact_on_binary_linear(norm: str, seed: int):
-    model, x, y = _random_binary_problem(seed, n=400)
-    module = _linear_module(model.weight, model.bias)
+    model, x, y = binary_affine_problem(seed, n=400)
+    module = affine_module(model.weight, model.bias)
     for eps in _eps_grid(norm):
         exact = certified_robust(model, x, y, eps, norm)
         robust, result, correct = _robust_after(APGD(module, norm, steps=30), model, x, y, eps)
@@ -66,7 +66,7 @@ def test_apgd_t_closes_the_gap_pgd_ce_leaves_on_three_classes(norm: str):
     """Exact pairwise certificate, example by example; PGD-CE (30 steps, 2 restarts) misses
     some flips on the same problem, so the comparison is not vacuous."""
     model, x, y = _three_class_problem(4)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     gaps = []
     for eps in _eps_grid(norm):
         exact = certified_robust(model, x, y, eps, norm)
@@ -82,7 +82,7 @@ def test_apgd_t_closes_the_gap_pgd_ce_leaves_on_three_classes(norm: str):
 def test_apgd_ce_alone_can_miss_what_apgd_t_finds():
     """Documents why the ensemble has both: on 3 classes the CE loss misses pairwise flips."""
     model, x, y = _three_class_problem(4)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     exact = certified_robust(model, x, y, 0.025, "linf")
     ce, _, _ = _robust_after(APGD(module, "linf", steps=40), model, x, y, 0.025)
     assert (ce >= exact).all() and ce.sum() > exact.sum()
@@ -114,7 +114,7 @@ def test_checkpoint_schedule_follows_the_paper():
 def test_points_stay_in_ball_and_box_and_first_adversarial_is_kept(norm: str):
     model, x, y = _three_class_problem(5, n=200)
     x = np.clip(x * 2 - 0.5, 0, 1)  # many pixels at the faces of the box
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     eps = 0.1 if norm == "linf" else 0.2
     for attack in (APGD(module, norm, steps=20, restarts=2), APGDT(module, norm, steps=20)):
@@ -130,7 +130,7 @@ def test_points_stay_in_ball_and_box_and_first_adversarial_is_kept(norm: str):
 
 def test_same_seed_same_result_and_eps_zero_is_the_clean_point():
     model, x, y = _three_class_problem(6, n=150)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     runs = [
         APGD(module, "l2", steps=15, restarts=2).perturb(
@@ -163,7 +163,7 @@ class _Counting(torch.nn.Module):
 @pytest.mark.parametrize("attack_class", [APGD, APGDT])
 def test_cancel_raises_within_one_step(attack_class):
     model, x, y = _three_class_problem(7, n=100)
-    counting = _Counting(_linear_module(model.weight, model.bias), stop_after=5)
+    counting = _Counting(affine_module(model.weight, model.bias), stop_after=5)
     attack = attack_class(counting, "linf", steps=50)
     with pytest.raises(Cancelled):
         attack.perturb(torch.from_numpy(x), torch.from_numpy(y), 0.01, cancel=counting.cancel)

@@ -9,12 +9,12 @@ import torch
 from test_reference_autoattack import reference_robust_accuracy
 
 from inspector.core.attacks.fast import MaltAPGDT
-from inspector.core.attacks.registry import make_attack
+from inspector.core.attacks.registry import make_attack, spec
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.models import load_model
-from inspector.core.threat import DEFAULT_STEPS, ThreatModel
+from inspector.core.threat import ThreatModel
 
 
 def linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
@@ -64,7 +64,7 @@ def test_fast_is_at_least_as_strong_as_torchattacks_autoattack(path):
     """On 60 digits one example is 1.7 points: ours must not be above AutoAttack at all
     (1e-6: AutoAttack's share is a float32 mean, ours a float64)."""
     threat = ThreatModel(
-        norm="linf", eps=(0.0, 0.1), attack="fast", steps=DEFAULT_STEPS["fast"], seed=0
+        norm="linf", eps=(0.0, 0.1), attack="fast", steps=spec("fast").steps, seed=0
     )
     request = EvaluationRequest(
         (ModelRequest(str(path)),), "digits", threat, limit=60, device="cpu", checks=False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import CancelAfter, affine_module, binary_affine_problem
 
 from inspector.core.attacks import Cancelled
 from inspector.core.attacks.fmn import FMN
@@ -17,23 +18,10 @@ from inspector.core.linear import AffineModel, robustness_radius
 
 
 def _linear_module(model: AffineModel) -> torch.nn.Module:
-    layer = torch.nn.Linear(model.weight.shape[1], model.weight.shape[0]).double()
-    with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(model.weight))
-        layer.bias.copy_(torch.from_numpy(model.bias))
-    layer.requires_grad_(False)
-    return torch.nn.Sequential(torch.nn.Flatten(), layer)
+    return affine_module(model.weight, model.bias)
 
 
-def _binary_problem(seed: int, n: int = 400, shape=(1, 4, 4)):
-    """As in test_linear_ground_truth: inputs in [0.3, 0.7], noisy labels (some clean errors)."""
-    rng = np.random.default_rng(seed)
-    d = int(np.prod(shape))
-    w = rng.normal(size=d)
-    b = -w.sum() * 0.5 + rng.normal() * 0.1
-    x = rng.uniform(0.3, 0.7, size=(n, *shape))
-    y = (x.reshape(n, -1) @ w + b + rng.normal(scale=0.3, size=n) > 0).astype(np.int64)
-    return AffineModel(np.stack([np.zeros(d), w]), np.array([0.0, b])), x, y
+_binary_problem = binary_affine_problem  # 400 examples of 1×4×4, label noise 0.3
 
 
 def _box_free(model: AffineModel, x: np.ndarray, y: np.ndarray, radius: np.ndarray, norm: str):
@@ -130,14 +118,9 @@ def test_fmn_on_a_float32_cnn_reports_only_real_adversarial_points():
 
 def test_fmn_cancel_raises():
     model, x, y = _binary_problem(0, n=20)
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 3
-
+    cancel = CancelAfter(3)
     with pytest.raises(Cancelled):
         FMN(_linear_module(model), "l2").minimal_norm(
             torch.from_numpy(x), torch.from_numpy(y), cancel=cancel
         )
-    assert len(calls) == 4
+    assert cancel.calls == 4

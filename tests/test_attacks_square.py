@@ -8,11 +8,13 @@ whose radius is well below ε (strength).
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
 import pytest
 import torch
 from arch_for_tests import make_tiny_cnn
+from helpers import CancelAfter, binary_affine_problem
 
 from inspector.core.attacks import Cancelled
 from inspector.core.attacks.geometry import perturbation_size
@@ -30,15 +32,8 @@ EPS = {"linf": 0.02, "l2": 0.15}
 QUERIES = {"linf": 500, "l2": 3000}  # the budgets the strength figures are measured at
 
 
-def _binary_problem(seed: int, n: int = 240, shape=(1, 8, 8)):
-    """A random binary affine model on digit-sized inputs in [0.3, 0.7] (the box never binds)."""
-    rng = np.random.default_rng(seed)
-    d = int(np.prod(shape))
-    w = rng.normal(size=d)
-    b = -w.sum() * 0.5 + rng.normal() * 0.1
-    x = rng.uniform(0.3, 0.7, size=(n, *shape))
-    y = (x.reshape(n, -1) @ w + b + rng.normal(scale=0.6, size=n) > 0).astype(np.int64)
-    return AffineModel(np.stack([np.zeros(d), w]), np.array([0.0, b])), x, y
+# a random binary affine model on digit-sized inputs in [0.3, 0.7] (the box never binds)
+_binary_problem = partial(binary_affine_problem, n=240, shape=(1, 8, 8), noise=0.6)
 
 
 def _forward(model: AffineModel):
@@ -124,17 +119,12 @@ def test_square_same_seed_same_result(norm: str):
 
 def test_square_cancel_raises():
     model, x, y = _binary_problem(0, n=20)
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 5
-
+    cancel = CancelAfter(5)
     with pytest.raises(Cancelled):
         Square(_forward(model), "linf", queries=1000).perturb(
             torch.from_numpy(x), torch.from_numpy(y), 0.001, cancel=cancel
         )
-    assert len(calls) == 6
+    assert cancel.calls == 6
 
 
 def test_schedule_and_l2_moves_stay_in_the_ball():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files, save_npz
 
 import inspector.core.audit as audit_module
 from inspector.core.atomic import is_temp_name
@@ -66,9 +66,7 @@ def digits(tmp_path_factory):
 def linear_partial(tmp_path_factory):
     """An affine model on an .npz, cancelled during its third ε: partial, certified radii."""
     folder = tmp_path_factory.mktemp("linear")
-    module, x, y = linear_problem(seed=4, n=120, classes=3)
-    model = export_pt2(module, folder / "linear.pt2", (1, 4, 4))
-    data = save_npz(folder / "data.npz", x, y)
+    model, data, _ = linear_problem_files(folder, seed=4, n=120, classes=3)
     threat = ThreatModel(eps=(0.0, 0.05, 0.1, 0.2), steps=10, seed=0)
     request = EvaluationRequest((ModelRequest(str(model)),), str(data), threat, batch_size=16)
     stop = {"now": False}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 
 from inspector.core.audit import Audit, load_audit, read_audit_header, save_audit
 from inspector.core.autosave import (
@@ -44,9 +44,7 @@ class FakeClock:
 def run(tmp_path_factory):
     """A two-model run on an affine problem: every snapshot the window would receive."""
     folder = tmp_path_factory.mktemp("autosave-run")
-    module, x, y = linear_problem(seed=2, n=90, classes=3)
-    model_path = export_pt2(module, folder / "linear.pt2", (1, 4, 4))
-    data = save_npz(folder / "data.npz", x, y)
+    model_path, data, _ = linear_problem_files(folder, seed=2, n=90, classes=3)
     dataset = open_dataset(str(data))
     models = [load_model(str(model_path), device="cpu", name=n) for n in ("first", "second")]
     threat = ThreatModel(eps=GRID, steps=5, seed=0)
@@ -58,7 +56,7 @@ def run(tmp_path_factory):
             finished[item.model_index] = ModelResult(models[item.model_index].info, item.snapshot)
             snapshots.append(
                 EvaluationResults(
-                    threat.with_examples(len(y)), dataset.info, list(finished.values())
+                    threat.with_examples(len(dataset.labels)), dataset.info, list(finished.values())
                 )
             )
         elif isinstance(item, EvaluationResults):

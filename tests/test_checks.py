@@ -14,7 +14,7 @@ from functools import cache
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 from torch import nn
 
 from inspector.cli.main import main
@@ -260,9 +260,8 @@ def test_cancel_stops_the_checks():
 @pytest.fixture(scope="module")
 def linear_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("checks")
-    module, x, y = linear_problem(seed=5, n=60, classes=3)
-    model = export_pt2(module, folder / "linear.pt2", (1, 4, 4), class_names=["a", "b", "c"])
-    return str(model), str(save_npz(folder / "data.npz", x, y))
+    made = linear_problem_files(folder, 5, 60, 3, class_names=["a", "b", "c"])
+    return str(made.model), str(made.data)
 
 
 def _run(files, **options):

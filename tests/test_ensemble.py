@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import affine_module, binary_affine_problem
 from test_attacks_apgd import _Counting, _three_class_problem
-from test_linear_ground_truth import _linear_module, _random_binary_problem
 
 from inspector.core.attacks import APGD, APGDT, Cancelled, Ensemble, make_attack
 from inspector.core.attacks.geometry import perturbation_size
@@ -51,8 +51,8 @@ def _mlp_data(net, seed: int = 0, n: int = 200):
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_ensemble_equals_exact_on_binary_linear(norm: str):
-    model, x, y = _random_binary_problem(2, n=400)
-    module = _linear_module(model.weight, model.bias)
+    model, x, y = binary_affine_problem(2, n=400)
+    module = affine_module(model.weight, model.bias)
     xc, yc = _clean_correct(model, x, y)
     for eps in (0.0125, 0.025) if norm == "linf" else (0.05, 0.1):
         exact = certified_robust(model, xc, yc, eps, norm)
@@ -67,7 +67,7 @@ def test_ensemble_equals_exact_on_binary_linear(norm: str):
 def test_ensemble_equals_exact_pairwise_certificate_on_three_classes(norm: str):
     """Exactly equal, example by example (not merely within one example)."""
     model, x, y = _three_class_problem(4)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     xc, yc = _clean_correct(model, x, y)
     credited = set()
     for eps in (0.0125, 0.025) if norm == "linf" else (0.05, 0.1):
@@ -91,7 +91,7 @@ def test_ensemble_never_reports_worse_than_any_member(norm: str):
     """On an affine model: a superset of every member's breaks. On a ReLU net: a superset of
     APGD-CE's (it runs first with the same random stream) and at least as many as the others."""
     model, x, y = _three_class_problem(8)
-    linear = _linear_module(model.weight, model.bias)
+    linear = affine_module(model.weight, model.bias)
     xc, yc = _clean_correct(model, x, y)
     eps = 0.025 if norm == "linf" else 0.1
     ensemble = _run(_ensemble(linear, norm), xc, yc, eps).found
@@ -145,13 +145,13 @@ def test_broken_by_names_the_member_that_broke_each_example():
 def test_cancel_raises_within_one_step():
     model, x, y = _three_class_problem(7, n=100)
     for stop_after in (3, 40):  # in APGD-CE's start, and later inside APGD-CE's steps
-        counting = _Counting(_linear_module(model.weight, model.bias), stop_after=stop_after)
+        counting = _Counting(affine_module(model.weight, model.bias), stop_after=stop_after)
         ensemble = _ensemble(counting, "linf")
         with pytest.raises(Cancelled):
             ensemble.perturb(torch.from_numpy(x), torch.from_numpy(y), 0.01, cancel=counting.cancel)
         assert counting.calls == stop_after
     # inside Square: at most the one query already under way
-    counting = _Counting(_linear_module(model.weight, model.bias), stop_after=10)
+    counting = _Counting(affine_module(model.weight, model.bias), stop_after=10)
     square_only = Ensemble([("square", Square(lambda t: counting(t), "linf", queries=500))])
     with pytest.raises(Cancelled):
         square_only.perturb(torch.from_numpy(x), torch.from_numpy(y), 0.01, cancel=counting.cancel)
@@ -160,7 +160,7 @@ def test_cancel_raises_within_one_step():
 
 def test_without_gradients_the_ensemble_is_square_alone():
     model, x, y = _three_class_problem(9, n=120)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     forward = lambda t: module(t)  # noqa: E731  (a black box: no module handed over)
     attack = make_attack("ensemble", None, "linf", 30, 1, queries=200, forward=forward)
     assert isinstance(attack, Ensemble) and attack.member_names == ["square"]

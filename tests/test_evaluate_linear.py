@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.results import load_results, save_results
@@ -14,11 +14,11 @@ from inspector.core.threat import ThreatModel
 
 
 def _files(folder, classes: int):
-    module, x, y = linear_problem(seed=3, classes=classes)
     names = [chr(ord("a") + i) for i in range(classes)]
-    model = export_pt2(module, folder / f"linear{classes}.pt2", (1, 4, 4), class_names=names)
-    data = save_npz(folder / f"data{classes}.npz", x, y)
-    return str(model), str(data)
+    made = linear_problem_files(
+        folder, 3, 300, classes, f"linear{classes}.pt2", f"data{classes}.npz", class_names=names
+    )
+    return str(made.model), str(made.data)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from gui_support import (  # noqa: F401  (fixtures are used by name)
     _no_leaked_widgets,
     _private_settings,
     demo_window,
+    open_in_new_window,
     run_to_finish,
     wait_loaded,
 )
@@ -22,15 +23,6 @@ from inspector.gui.examples import STATUS
 from inspector.gui.main_window import MainWindow
 
 TIMEOUT = 30_000
-
-
-def open_in_new_window(qtbot, path) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.documents.sourcesChecked, timeout=TIMEOUT):
-        window.documents.open_path(str(path))
-    wait_loaded(qtbot, window)
-    return window
 
 
 def test_saved_audit_reopens_to_the_same_view_and_numbers(qtbot, tmp_path):

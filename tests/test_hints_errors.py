@@ -82,11 +82,22 @@ EXPECTED = {
         "what; another subset size or shard: resume with the same options, or give another "
         "folder",
     ),
+    HintKind.NORMALISATION: (
+        "what; set its normalisation (--mean 0 --std 1/255, or mean/std in its metadata)",
+        'what; set its normalisation to mean 0, std 1/255: put them in its metadata ("mean", '
+        '"std" in a sidecar) and open the model again',
+    ),
+    HintKind.CHECK_NORMALISATION: (
+        "what; check its normalisation (--mean and --std, or mean/std in its metadata)",
+        "what; check its normalisation: the mean and std in its metadata (a sidecar)",
+    ),
 }
+VALUES = {HintKind.NORMALISATION: (("mean", "0"), ("std", "1/255"))}  # the kinds that take some
 
 
 def _error(kind: HintKind) -> InspectorError:
-    return InspectorError("what", Hint(kind, "m.json" if kind is HintKind.INPUT_SHAPE else ""))
+    detail = "m.json" if kind is HintKind.INPUT_SHAPE else ""
+    return InspectorError("what", Hint(kind, detail, VALUES.get(kind, ())))
 
 
 def test_every_kind_is_worded_by_both_front_ends() -> None:
@@ -96,7 +107,7 @@ def test_every_kind_is_worded_by_both_front_ends() -> None:
 @pytest.mark.parametrize("kind", list(HintKind), ids=lambda k: k.name)
 def test_the_core_names_no_flag(kind: HintKind) -> None:
     text = str(_error(kind))
-    assert text == f"what; {CORE_WORDS[kind].format(detail='m.json')}"
+    assert text == f"what; {CORE_WORDS[kind].format(detail='m.json', **dict(VALUES.get(kind, ())))}"
     assert not FLAG.search(text), text
 
 

@@ -14,10 +14,12 @@ import torch
 from helpers import export_pt2, linear_problem, save_npz
 from torch import nn
 
+from inspector.cli.hints import CLI_WORDS
 from inspector.cli.main import main
 from inspector.core.checks.context import Context
 from inspector.core.checks.input_range import check_input_range
 from inspector.core.data import open_dataset
+from inspector.core.errors import Hint, HintKind
 from inspector.core.models import load_model
 from inspector.core.threat import ThreatModel
 
@@ -60,7 +62,10 @@ def test_a_0_255_model_on_unit_images_is_flagged_with_the_flags_that_fix_it(file
     assert found.status == "warning"
     assert found.figures["rescaled_accuracy"] >= found.figures["clean_accuracy"] + 0.2
     assert "0-255 pixels" in found.explanation
-    assert "--mean 0 --std 1/255" in found.explanation
+    assert "mean 0, std 1/255" in found.explanation  # the core's words: no flag
+    assert "--mean" not in found.explanation and "--std" not in found.explanation
+    assert found.hint == Hint(HintKind.NORMALISATION, values=(("mean", "0"), ("std", "1/255")))
+    assert "(--mean 0 --std 1/255, or mean/std in its metadata)." in found.worded(CLI_WORDS)
 
 
 def test_the_same_model_with_its_normalisation_passes(files):
@@ -78,7 +83,7 @@ def test_cli_accepts_fractions_in_mean_and_std_and_the_check_names_them(files, c
     args = ["evaluate", "--model", wants_255, "--data", data, "--attack", "fgsm"]
     assert main([*args, "--eps", "0,0.05"]) == 0
     out = capsys.readouterr().out
-    assert "! warning input range:" in out and "--std 1/255" in out
+    assert "! warning input range:" in out and "--mean 0 --std 1/255" in out
     assert main([*args, "--eps", "0,0.05", "--mean", "0", "--std", "1/255"]) == 0
     out = capsys.readouterr().out
     assert "✓ passed input range:" in out

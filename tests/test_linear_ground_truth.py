@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
+from helpers import affine_module, binary_affine_problem
 
 from inspector.core.attacks import FGSM, PGD
 from inspector.core.attacks.geometry import perturbation_size
@@ -16,27 +19,8 @@ from inspector.core.linear import (
     robustness_radius,
 )
 
-
-def _linear_module(weight: np.ndarray, bias: np.ndarray) -> torch.nn.Module:
-    d = weight.shape[1]
-    layer = torch.nn.Linear(d, weight.shape[0]).double()
-    with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(weight))
-        layer.bias.copy_(torch.from_numpy(bias))
-    layer.requires_grad_(False)
-    return torch.nn.Sequential(torch.nn.Flatten(), layer)
-
-
-def _random_binary_problem(seed: int, n: int = 1500, d: int = 16):
-    """Inputs well inside [0, 1] so that ε ≤ 0.25 never meets the box: the exact rule applies."""
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=d)
-    b = -w.sum() * 0.5 + rng.normal() * 0.1
-    weight = np.stack([np.zeros(d), w])  # logit difference (class 1 − class 0) = wᵀx + b
-    bias = np.array([0.0, b])
-    x = rng.uniform(0.3, 0.7, size=(n, 1, 4, d // 4))
-    y = (x.reshape(n, -1) @ w + b + rng.normal(scale=0.3, size=n) > 0).astype(np.int64)
-    return AffineModel(weight, bias), x, y
+# inputs well inside [0, 1] so that ε ≤ 0.25 never meets the box: the exact rule applies
+_random_binary_problem = partial(binary_affine_problem, n=1500)
 
 
 def test_primer_worked_example_2_l2():
@@ -59,7 +43,7 @@ def test_primer_worked_example_2_l2():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pgd_robust_accuracy_equals_exact_on_binary_linear(norm: str, seed: int):
     model, x, y = _random_binary_problem(seed)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     correct = model.logits(x).argmax(1) == y
     scale = np.linalg.norm(model.weight[1], ord=1 if norm == "linf" else 2)
@@ -86,7 +70,7 @@ def test_pgd_robust_accuracy_equals_exact_on_binary_linear(norm: str, seed: int)
 def test_fgsm_is_exact_on_linear_models_too(norm: str):
     """For a linear binary model the gradient direction is optimal, so one full step suffices."""
     model, x, y = _random_binary_problem(7)
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     correct = model.logits(x).argmax(1) == y
     eps = 0.05
     exact = certified_robust(model, x, y, eps, norm)[correct]
@@ -99,7 +83,7 @@ def test_fgsm_is_exact_on_linear_models_too(norm: str):
 def test_box_is_respected_and_first_adversarial_is_kept():
     model, x, y = _random_binary_problem(3, n=200)
     x = np.clip(x * 2 - 0.5, 0, 1)  # many pixels at the box faces
-    module = _linear_module(model.weight, model.bias)
+    module = affine_module(model.weight, model.bias)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     result = PGD(module, "linf", steps=10, restarts=3).perturb(
         xt, yt, 0.2, generator=torch.Generator().manual_seed(0)
@@ -113,7 +97,7 @@ def test_box_is_respected_and_first_adversarial_is_kept():
 def test_extract_affine_recovers_weights_and_rejects_nonlinear():
     rng = np.random.default_rng(0)
     weight, bias = rng.normal(size=(3, 8)), rng.normal(size=3)
-    module = _linear_module(weight, bias).float()
+    module = affine_module(weight, bias).float()
     found = extract_affine(module, (1, 2, 4))
     assert found is not None
     np.testing.assert_allclose(found.weight, weight, atol=1e-5)

@@ -16,11 +16,12 @@ import pytest
 import torch
 import torchattacks
 
+from inspector.core.attacks.registry import spec
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.models import load_model
-from inspector.core.threat import DEFAULT_RESTARTS, DEFAULT_STEPS, ThreatModel
+from inspector.core.threat import ThreatModel
 
 EXAMPLES = 100  # 200 in the benchmark; here the suite's time budget decides
 EPS = (0.1, 0.15)  # where the robust models' ensembles differ from PGD (0.05: all equal)
@@ -49,8 +50,8 @@ def test_ensemble_is_at_least_as_strong_as_torchattacks_autoattack(path):
         norm="linf",
         eps=(0.0, *EPS),
         attack="ensemble",
-        steps=DEFAULT_STEPS["ensemble"],
-        restarts=DEFAULT_RESTARTS["ensemble"],  # the ensemble's own default
+        steps=spec("ensemble").steps,
+        restarts=spec("ensemble").restarts,  # the ensemble's own default
         seed=0,
     )
     request = EvaluationRequest(

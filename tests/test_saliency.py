@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import export_pt2, linear_problem
+from helpers import CancelAfter, export_pt2, linear_problem
 from PIL import Image
 
 from inspector.cli.main import main
@@ -183,15 +183,10 @@ def test_user_errors_are_inspector_errors(linear) -> None:
 
 def test_cancel_is_checked_between_batches(linear) -> None:
     model, x, _ = linear
-    calls = []
-
-    def cancel() -> bool:
-        calls.append(1)
-        return len(calls) > 2
-
+    cancel = CancelAfter(2)
     with pytest.raises(Cancelled):
         attribute(model, x, np.zeros(len(x)), batch_size=4, cancel=cancel)
-    assert len(calls) == 3  # two batches ran, the third was refused
+    assert cancel.calls == 3  # two batches ran, the third was refused
 
 
 def test_target_choices() -> None:
@@ -326,9 +321,9 @@ def test_saliency_command_gives_each_attack_its_default_restarts():
     from argparse import Namespace
 
     from inspector.cli.saliency_command import _threat
-    from inspector.core.threat import DEFAULT_RESTARTS
+    from inspector.core.attacks.registry import spec
 
     args = Namespace(norm="linf", attack="ensemble", steps=None, restarts=None, seed=0)
-    assert _threat(args, 0.1).restarts == DEFAULT_RESTARTS["ensemble"] == 2
+    assert _threat(args, 0.1).restarts == spec("ensemble").restarts == 2
     assert _threat(Namespace(**{**vars(args), "attack": "pgd"}), 0.1).restarts == 1
     assert _threat(Namespace(**{**vars(args), "restarts": 3}), 0.1).restarts == 3

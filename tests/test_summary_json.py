@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem_files
 
 from inspector.cli.main import main
 from inspector.core.audit import load_audit
@@ -17,9 +17,7 @@ from inspector.core.results import load_results
 def outputs(tmp_path_factory):
     """One CLI run on an affine model writing results, summary and audit side by side."""
     folder = tmp_path_factory.mktemp("summary")
-    module, x, y = linear_problem(seed=7, n=100, classes=3)
-    model = export_pt2(module, folder / "linear.pt2", (1, 4, 4))
-    data = save_npz(folder / "data.npz", x, y)
+    model, data, _ = linear_problem_files(folder, seed=7, n=100, classes=3)
     paths = {k: folder / n for k, n in [("out", "r.json"), ("sum", "s.json"), ("aud", "a.riaudit")]}
     flags = ["--eps", "0,0.05,0.1,0.2", "--attack", "pgd", "--steps", "10", "--device", "cpu"]
     files = ["--model", model, "--data", data, "--out", paths["out"]]

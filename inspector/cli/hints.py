@@ -30,6 +30,12 @@ CLI_WORDS: Wording = {
     HintKind.SAME_EXAMPLES: (
         "another --limit or --shard? resume with the same options, or give another folder"
     ),
+    HintKind.NORMALISATION: (
+        "set its normalisation (--mean {mean} --std {std}, or mean/std in its metadata)"
+    ),
+    HintKind.CHECK_NORMALISATION: (
+        "check its normalisation (--mean and --std, or mean/std in its metadata)"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from inspector.cli.hints import CLI_WORDS
 from inspector.core.smoothing_spec import SmoothingSpec
 
 if TYPE_CHECKING:  # the results module imports torch: not for building the parser
@@ -65,7 +66,7 @@ def trust_lines(results: EvaluationResults) -> str:
         if m.checks:
             lines += ["", f"Sanity checks, {m.info.name}:"]
             lines += [
-                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.explanation}"
+                f"  {MARKS.get(c.status, c.status)} {c.name}: {c.worded(CLI_WORDS)}"
                 + ("" if c.seconds is None else f" ({c.seconds:.2f} s)")
                 for c in m.checks
             ]

@@ -33,7 +33,7 @@ class AdversarialPass:
         model = with_faithful_gradients(model, result)
         module, reason = model.module, str(model.gradient_unavailable_reason)
         attack = spec(threat.attack)
-        runs_without = attack.gradient_free or bool(attack.members)
+        runs_without = attack.runs_without_gradients
         if module is None and not runs_without:
             raise InspectorError(
                 f"{threat.attack} needs gradients, which {model.info.name} cannot give: {reason}"
@@ -46,9 +46,8 @@ class AdversarialPass:
                 if module is not None
                 else model.query_forward(reference_only=True)
             )
-        if module is None and attack.members:
-            which = "ensemble" if threat.attack == "ensemble" else "fast audit"
-            result.attack_note = f"the {which} ran Square alone: no gradients ({reason})"
+        if module is None and attack.is_ensemble:
+            result.attack_note = f"the {attack.label} ran Square alone: no gradients ({reason})"
         self.attack = make_attack(
             threat.attack,
             module,

@@ -40,14 +40,26 @@ class HintKind(Enum):
     SAME_EXAMPLES = (
         "another subset size or shard: resume with the same options, or give another folder"
     )
+    # a check's finding rather than an error: {mean} and {std} per channel (Hint.values)
+    NORMALISATION = "set its normalisation (mean {mean}, std {std}, or mean/std in its metadata)"
+    CHECK_NORMALISATION = "check its normalisation (mean/std in its metadata)"
 
 
 @dataclass(frozen=True)
 class Hint:
-    """One way out of an error, with the one value some kinds need (a file name, numbers)."""
+    """One way out of an error, with the one value some kinds need (a file name, numbers),
+    and named values for kinds that need several (`values`: ("mean", "0,0,0"), ...)."""
 
     kind: HintKind
     detail: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+
+class _Blank(dict):
+    """Format values where a name the template uses is absent: blank, not a KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 Wording = Mapping[HintKind, str]
@@ -59,7 +71,7 @@ CORE_WORDS: Wording = {kind: kind.value for kind in HintKind}
 def word_hint(hint: Hint, words: Wording) -> str:
     """The hint in one front end's words (the core's where that front end has none)."""
     template = words.get(hint.kind, CORE_WORDS[hint.kind])
-    return template.format(detail=hint.detail)
+    return template.format_map(_Blank(hint.values, detail=hint.detail))
 
 
 class InspectorError(Exception):

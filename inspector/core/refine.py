@@ -17,6 +17,7 @@ import numpy as np
 
 from inspector.core.assess import refreshed
 from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.attacks.registry import spec
 from inspector.core.data.base import ImageDataset
 from inspector.core.eps_loop import EpsLoop, Tally
 from inspector.core.errors import InspectorError
@@ -36,7 +37,7 @@ def can_refine(old: ThreatModel, new: ThreatModel) -> bool:
     (`ResultsView.rates_between`); a new grid means a new run.
     """
     same = replace(old, eps=new.eps, num_examples=new.num_examples) == new
-    return same and set(old.eps) < set(new.eps) and new.attack != "fmn"
+    return same and set(old.eps) < set(new.eps) and not spec(new.attack).minimum_norm
 
 
 def _widen(old: ModelSweep, grid: tuple[float, ...]) -> tuple[ModelSweep, list[int]]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from inspector.core.attacks.base import CancelCheck, Cancelled
+from inspector.core.attacks.registry import spec
 from inspector.core.data.base import ImageDataset
 from inspector.core.eps_loop import EpsLoop, Tally
 from inspector.core.errors import InspectorError
@@ -32,7 +33,7 @@ from inspector.core.sweep_passes import (
 )
 from inspector.core.sweep_record import ModelSweep
 from inspector.core.sweep_resume import take_finished
-from inspector.core.threat import ENSEMBLES, GRADIENT_FREE, ThreatModel
+from inspector.core.threat import ThreatModel
 
 __all__ = [  # the names the front ends and the tests import from here
     "BatchChosen",
@@ -95,8 +96,8 @@ def sweep_model(
     batch_size = choice.size
     result.timings["batch_size"] = float(batch_size)
     yield BatchChosen(model_index, name, choice)
-    runs_without = threat.attack in GRADIENT_FREE or threat.attack in ENSEMBLES
-    clean = CleanPass(model, n, threat, needs_gradients=not runs_without)
+    needs_gradients = not spec(threat.attack).runs_without_gradients
+    clean = CleanPass(model, n, threat, needs_gradients=needs_gradients)
     total = n + n * sum(1 for e in grid if e > 0)
     done = 0
     for positions in batches(np.arange(n), batch_size):

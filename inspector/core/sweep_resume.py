@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inspector.core.attacks.registry import spec
 from inspector.core.errors import InspectorError
 
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ def take_finished(
     FMN keeps its search state in memory only: it starts again (it is deterministic, so
     the result is the same). The clean pass was recomputed and must agree with the saved one.
     """
-    k = saved.eps_done if threat.attack != "fmn" else 0
-    if k == 0 and (done is None or len(done) == 0 or threat.attack == "fmn"):
+    anew = spec(threat.attack).minimum_norm  # FMN's search state is not checkpointed
+    k = 0 if anew else saved.eps_done
+    if k == 0 and (done is None or len(done) == 0 or anew):
         return Resumed(0, np.array([], dtype=np.int64))
     if not np.array_equal(saved.clean_pred, result.clean_pred):
         raise InspectorError(

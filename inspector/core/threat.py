@@ -10,26 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
-from types import MappingProxyType
 from typing import Any
 
-from inspector.core.attacks.registry import (
-    ATTACK_SPECS,
-    DEFAULT_QUERIES,
-    NAMES,
-    spec,
-)
+from inspector.core.attacks.registry import DEFAULT_QUERIES, spec
 from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.errors import HintKind, InspectorError
 
 NORMS = ("linf", "l2")
-# Views of the attack registry (attacks/registry.py, the one source) for code that still
-# asks the threat model: the names, the gradient-free ones, the ensembles, the defaults.
-ATTACKS = NAMES
-GRADIENT_FREE = tuple(s.name for s in ATTACK_SPECS if s.gradient_free)  # ONNX without torch
-ENSEMBLES = tuple(s.name for s in ATTACK_SPECS if s.is_ensemble)  # members on what is left
-DEFAULT_STEPS = MappingProxyType({s.name: s.steps for s in ATTACK_SPECS})
-DEFAULT_RESTARTS = MappingProxyType({s.name: s.restarts for s in ATTACK_SPECS})
 NORM_SYMBOLS = {"linf": "L∞", "l2": "L2"}
 
 
@@ -111,7 +98,7 @@ class ThreatModel:
 
     def step_for(self, eps: float) -> float:
         """The step size used at this ε."""
-        if self.attack == "fgsm":
+        if spec(self.attack).single_step:
             return eps
         return pgd_step_size(eps, self.steps, self.step_size)
 

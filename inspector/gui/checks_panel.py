@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 
 from inspector.core.checks import CheckResult
 from inspector.core.results import EvaluationResults
+from inspector.gui.wording import WINDOW_WORDS
 from inspector.render.palette import CHECK_COLORS as COLORS
 
 MARKS = {"passed": "✓", "warning": "!", "not informative": "○", "skipped": "–"}
@@ -102,4 +103,4 @@ def model_summary(name: str, checks: list[CheckResult]) -> str:
 def check_tooltip(check: CheckResult) -> str:
     """The explanation, then what the check cost (when recorded)."""
     cost = "" if check.seconds is None else f"<p><i>Took {check.seconds:.2f} s.</i></p>"
-    return f"<p>{html.escape(check.explanation)}</p>{cost}"
+    return f"<p>{html.escape(check.worded(WINDOW_WORDS))}</p>{cost}"

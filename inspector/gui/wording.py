@@ -48,6 +48,13 @@ WINDOW_WORDS: Wording = {
     HintKind.SAME_EXAMPLES: (
         "another subset size or shard: resume with the same options, or give another folder"
     ),
+    HintKind.NORMALISATION: (
+        "set its normalisation to mean {mean}, std {std}: put them in its metadata "
+        '("mean", "std" in a sidecar) and open the model again'
+    ),
+    HintKind.CHECK_NORMALISATION: (
+        "check its normalisation: the mean and std in its metadata (a sidecar)"
+    ),
 }
 
 

@@ -316,9 +316,10 @@ def _threat_fields(results: EvaluationResults) -> list[Field]:
 
 def _budget(t: ThreatModel) -> tuple[str, str]:
     """Steps and restarts as the summary prints them (an attack without either: '–')."""
-    if t.attack == "fgsm":
+    attack = spec(t.attack)
+    if attack.single_step:
         return "1 (one step of length ε)", "–"
-    if t.attack == "square":
+    if attack.uses_queries and not attack.takes_steps:  # Square (an ensemble also has steps)
         return f"{t.queries} queries", "–"
     return str(t.steps), str(t.restarts)
 

@@ -18,11 +18,12 @@ def _plural(n: int, word: str) -> str:
 
 def step_rule(threat: ThreatModel) -> str:
     """The step size rule in words: fixed, or proportional to ε."""
-    if threat.attack == "fgsm":
+    attack = spec(threat.attack)
+    if attack.single_step:
         return "one step of length ε from the clean point"
-    if spec(threat.attack).self_tuning:  # the APGDs choose their own step sizes
+    if attack.self_tuning:  # the APGDs choose their own step sizes
         return "chosen by APGD itself (a step-size schedule with checkpoints, halved on stalls)"
-    if threat.attack == "square":
+    if attack.uses_queries:  # Square: the ensembles, which spend queries too, tune above
         return f"random square updates, {getattr(threat, 'queries', '?')} queries per example"
     if threat.step_size is not None:
         return f"{threat.step_size:.4g} at every ε (fixed)"
@@ -33,17 +34,18 @@ def step_rule(threat: ThreatModel) -> str:
 
 
 def attack_paragraph(threat: ThreatModel) -> str:
-    name = spec(threat.attack).prose
+    attack = spec(threat.attack)
+    name = attack.prose
     ball = f"the {NORM_SYMBOLS.get(threat.norm, threat.norm)} ball of radius ε"
     text = f"Attack: {name} ({threat.attack_label()}), within {ball}, inputs kept in [0, 1]."
-    if threat.attack == "pgd":
+    if attack.fixed_step:  # PGD: its steps, step rule and restarts in full
         text += (
             f" {_plural(threat.steps, 'step')}, step size {step_rule(threat)}; "
             f"{_plural(threat.restarts, 'restart')}: restart 0 starts at the clean point, "
             "later restarts at a uniformly random point of the ε-ball. Each example keeps the "
             "first adversarial point found at any step or restart."
         )
-    elif threat.attack != "fgsm":
+    elif not attack.single_step:
         text += f" Step size: {step_rule(threat)}."
     return text + f" Random seed {threat.seed}."
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 import torch
-from helpers import export_pt2, linear_problem, save_npz
+from helpers import linear_problem, linear_problem_files
 from torch import nn
 
 from inspector.cli.main import main
@@ -22,9 +22,9 @@ from inspector.core.results import load_results
 @pytest.fixture(scope="module")
 def results_file(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cert")
-    module, x, y = linear_problem(seed=3, n=20, classes=3)
-    model = export_pt2(module, folder / "lin.pt2", (1, 4, 4))
-    data = save_npz(folder / "d.npz", x, y)
+    model, data, _ = linear_problem_files(
+        folder, seed=3, n=20, classes=3, model_name="lin.pt2", data_name="d.npz"
+    )
     out = folder / "r.json"
     args = ["evaluate", "--model", str(model), "--data", str(data), "--attack", "fgsm"]
     assert main([*args, "--eps", "0,0.1", "--no-checks", "--out", str(out)]) == 0

@@ -24,27 +24,28 @@ def _one_error_line(capsys, *words: str) -> str:
     return err
 
 
-def test_a_link_planted_at_the_entry_is_replaced_not_written_through(tmp_path, monkeypatch):
+def _planted_link(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """(a file of the user's, the data folder) where the desktop entry is a link to that file."""
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     home = tmp_path / "share"
     (home / "applications").mkdir(parents=True)
     (home / ENTRY).symlink_to(victim)
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return victim, home
+
+
+def test_a_link_planted_at_the_entry_is_replaced_not_written_through(tmp_path, monkeypatch):
+    victim, home = _planted_link(tmp_path, monkeypatch)
     assert main(["--install-desktop-entry"]) == 0
     assert victim.read_text() == "keep me"
     assert not (home / ENTRY).is_symlink() and "[Desktop Entry]" in (home / ENTRY).read_text()
 
 
 def test_uninstall_removes_a_planted_link_and_leaves_its_target(tmp_path, monkeypatch):
-    victim = tmp_path / "victim.txt"
-    victim.write_text("keep me")
-    home = tmp_path / "share"
-    (home / "applications").mkdir(parents=True)
-    (home / ENTRY).symlink_to(victim)
+    victim, home = _planted_link(tmp_path, monkeypatch)
     decoy = home / "metainfo" / f"{APP_ID}.metainfo.xml"
     decoy.mkdir(parents=True)  # a folder where a file is planned: not ours, left alone
-    monkeypatch.setenv("XDG_DATA_HOME", str(home))
     assert main(["--uninstall-desktop-entry"]) == 0
     assert not (home / ENTRY).exists() and not (home / ENTRY).is_symlink()
     assert victim.read_text() == "keep me" and decoy.is_dir()

@@ -82,6 +82,16 @@ def weights_payload(src: Path, dst: Path, marker: Path) -> Path:
 # --- .pt2: pickles ------------------------------------------------------------------
 
 
+def _ran_then_refused(marker: Path, hostile: Path, match: str) -> None:
+    """The payload ran unprotected (its marker is there); load_model refuses the file, with
+    `match` in the message, and runs nothing."""
+    assert marker.exists()
+    marker.unlink()
+    with pytest.raises(InspectorError, match=match):
+        load_model(hostile)
+    assert not marker.exists()
+
+
 @pytest.mark.parametrize("member", ["sample_inputs", "weights"])
 def test_pt2_pickle_payload_is_live_then_refused(linear_pt2, tmp_path, member):
     marker = tmp_path / "ran"
@@ -94,12 +104,8 @@ def test_pt2_pickle_payload_is_live_then_refused(linear_pt2, tmp_path, member):
         torch.export.load(str(hostile))
     finally:
         logging.disable(logging.NOTSET)
-    assert marker.exists()
-    marker.unlink()
     system = f"{os.system.__module__}.system"
-    with pytest.raises(InspectorError, match=rf"refused.*data/{member}/.*{system}"):
-        load_model(hostile)
-    assert not marker.exists()
+    _ran_then_refused(marker, hostile, rf"refused.*data/{member}/.*{system}")
 
 
 def test_pt2_forced_weights_only_refuses_without_the_scan(linear_pt2, tmp_path, monkeypatch):
@@ -149,11 +155,7 @@ def test_pt2_shape_expression_that_is_code_refused(linear_pt2, tmp_path):
     hostile = rewrite_zip(linear_pt2, tmp_path / "sympy.pt2", edit)
     with contextlib.suppress(Exception):  # unprotected: sympify evaluates the string
         torch.export.load(str(hostile))
-    assert marker.exists()
-    marker.unlink()
-    with pytest.raises(InspectorError, match=r"refused.*shape expression"):
-        load_model(hostile)
-    assert not marker.exists()
+    _ran_then_refused(marker, hostile, r"refused.*shape expression")
 
 
 def test_pt2_guards_code_is_live_then_refused(linear_pt2, tmp_path):
@@ -169,11 +171,7 @@ def test_pt2_guards_code_is_live_then_refused(linear_pt2, tmp_path):
     hostile = rewrite_zip(linear_pt2, tmp_path / "guards.pt2", edit)
     with contextlib.suppress(Exception):  # unprotected: unlifting execs the guards
         torch.export.load(str(hostile)).module()(torch.rand(2, *SHAPE))
-    assert marker.exists()
-    marker.unlink()
-    with pytest.raises(InspectorError, match=r"refused.*guard"):
-        load_model(hostile)
-    assert not marker.exists()
+    _ran_then_refused(marker, hostile, r"refused.*guard")
 
 
 def test_pt2_native_code_member_refused(linear_pt2, tmp_path):
@@ -528,11 +526,7 @@ def test_pt2_attribute_path_that_is_code_is_live_then_refused(tmp_path):
     hostile = rewrite_zip(plain, tmp_path / "path.pt2", edit)
     with pytest.raises(AttributeError):  # unprotected: the generated forward runs the code
         torch.export.load(str(hostile)).module()(torch.rand(2, *SHAPE))
-    assert marker.exists()
-    marker.unlink()
-    with pytest.raises(InspectorError, match=r"refused.*attribute path.*is code"):
-        load_model(hostile)
-    assert not marker.exists()
+    _ran_then_refused(marker, hostile, r"refused.*attribute path.*is code")
 
 
 def test_pt2_empty_record_cannot_conjure_a_huge_tensor(linear_pt2, tmp_path):

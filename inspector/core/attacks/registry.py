@@ -51,6 +51,7 @@ class AttackSpec:
     fixed_step: bool = False  # takes PGD's step size (2.5·ε/steps or --step-size)
     self_tuning: bool = False  # APGD chooses its own step sizes
     minimum_norm: bool = False  # a flipping radius per example, not a point at one ε
+    single_step: bool = False  # one step of length ε from the clean point (FGSM)
     backstop: bool = False  # its gradient-free members run only where gradients look masked
     budget_note: str = ""  # why steps and restarts do not apply, where they do not
 
@@ -66,6 +67,11 @@ class AttackSpec:
     @property
     def is_ensemble(self) -> bool:
         return bool(self.members)
+
+    @property
+    def runs_without_gradients(self) -> bool:
+        """Runs on forward passes alone: gradient-free, or an ensemble reduced to those."""
+        return self.gradient_free or self.is_ensemble
 
     @property
     def member_names(self) -> tuple[str, ...]:
@@ -173,6 +179,7 @@ ATTACK_SPECS: tuple[AttackSpec, ...] = (
         labels.fgsm,
         steps=1,
         takes_steps=False,
+        single_step=True,
         budget_note="FGSM is a single step of size ε: steps and restarts do not apply",
     ),
     AttackSpec(

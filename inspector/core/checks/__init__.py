@@ -70,6 +70,14 @@ INSIDE = CHECKS[-1][0]
 DEFAULT_SUBSET = 64
 
 
+def _run_check(check: Check, ctx: Context, name: str) -> CheckResult:
+    """One check's verdict; one the model or threat cannot support is skipped, with why."""
+    try:
+        return check(ctx, name)
+    except InspectorError as exc:
+        return skipped(name, str(exc))
+
+
 def iter_checks(
     model: LoadedModel,
     dataset: ImageDataset,
@@ -90,10 +98,7 @@ def iter_checks(
     for name, check in CHECKS:
         if cancel is not None and cancel():
             raise Cancelled()
-        try:
-            result = check(ctx, name)
-        except InspectorError as exc:
-            result = skipped(name, str(exc))
+        result = _run_check(check, ctx, name)
         now = time.perf_counter()
         yield replace(result, seconds=now - started)
         started = now
@@ -121,10 +126,7 @@ def refresh_checks(
     for c in old:
         started = time.perf_counter()
         if c.name in rerun and c.name in by_name:
-            try:
-                c = replace(by_name[c.name](ctx, c.name), seconds=None)
-            except InspectorError as exc:
-                c = skipped(c.name, str(exc))
+            c = replace(_run_check(by_name[c.name], ctx, c.name), seconds=None)
         elif c.name == INSIDE and c.status != SKIPPED:
             own = [(e, x, a, float32_slack(x, a)) for e, x, a in ctx.adversarial]
             points = (*own, *sweep_points(dataset, sweep, new_columns))

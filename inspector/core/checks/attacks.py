@@ -10,15 +10,24 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from inspector.core.attacks.fgsm import FGSM
 from inspector.core.attacks.pgd import PGD
+from inspector.core.attacks.registry import spec
 from inspector.core.attacks.square import Square
 from inspector.core.attacks.step_size import pgd_step_size
 from inspector.core.checks.budget import per_example
-from inspector.core.checks.context import Context, Kept, no_gradients, preconditions, stronger
+from inspector.core.checks.context import (
+    Context,
+    Kept,
+    no_gradients,
+    preconditions,
+    square_breaks,
+    stronger,
+)
 from inspector.core.checks.result import CheckResult, not_informative, verdict
 from inspector.core.models.base import forward_from_loaded
 from inspector.core.threat import ThreatModel, format_eps
@@ -97,6 +106,20 @@ def _too_many(count: int, attacked: int, robust: float, max_share: float) -> boo
     return count > 1 and count / max(attacked, 1) * robust > max_share
 
 
+def _finding(
+    name: str,
+    counted: tuple[int, int, float, float],
+    said: str,
+    warning: str,
+    fine: str,
+    **figures: Any,
+) -> CheckResult:
+    """A second attack's finding judged the one way (`_too_many` on (count, attacked,
+    robust, max_share)): `said` then the warning's words or the all-clear's."""
+    warn = _too_many(*counted)
+    return verdict(name, warn, said + (warning if warn else fine), **figures)
+
+
 def _at_least(count: int, attacked: int, robust: float) -> str:
     """", at least 1.2 % with 90 % confidence" (nothing when nothing was found)."""
     if count == 0:
@@ -129,28 +152,31 @@ def check_fgsm_vs_pgd(ctx: Context, name: str) -> CheckResult:
         f"that {kept.source} left robust ({share:.1%} of the evaluation"
         f"{_at_least(count, len(x), kept.robust)})"
     )
-    warn = _too_many(count, len(x), kept.robust, FGSM_EXTRA_SHARE)
-    if warn:
-        text = (
-            f"{said}: a one-step attack beating the iterative one is a sign of masked or noisy "
-            "gradients; use more steps and restarts or a stronger attack (APGD, Square)."
-        )
-    else:
-        text = f"{said}: PGD is at least as strong, as it should be."
-    figures = {"eps": kept.eps, "attacked": len(x), "fgsm_only": count, "share": share}
-    return verdict(name, warn, text, **figures)
+    return _finding(
+        name,
+        (count, len(x), kept.robust, FGSM_EXTRA_SHARE),
+        said,
+        ": a one-step attack beating the iterative one is a sign of masked or noisy "
+        "gradients; use more steps and restarts or a stronger attack (APGD, Square).",
+        ": PGD is at least as strong, as it should be.",
+        eps=kept.eps,
+        attacked=len(x),
+        fgsm_only=count,
+        share=share,
+    )
 
 
 def _square_in_ensemble(ctx: Context) -> tuple[int, int] | None:
     """With the ensemble: (examples its Square broke, examples attacked), from the sweep when
     there is one, else from the ensemble's run on the subset; None for other attacks."""
-    if ctx.threat.attack != "ensemble":  # the fast audit runs Square only where the
-        return None  # gradients look masked: its own Square on a sample says the rest
+    attack = spec(ctx.threat.attack)
+    if not attack.is_ensemble or attack.backstop:  # a backstop Square (the fast audit) runs
+        return None  # only where gradients look masked: its own Square on a sample says more
     s = ctx.sweep
     by = None if s is None else s.broken_by
     if by is not None and len(by):
         names = np.asarray(by, dtype=object)[~np.isnan(s.breaking_eps)]
-        return sum("square" in str(b).lower() for b in names), len(by)
+        return square_breaks(names), len(by)
     return ctx.kept().square_broke
 
 
@@ -206,17 +232,19 @@ def _gradient_free_result(
     share = count / max(attacked, 1) * robust
     bound = _at_least(count, attacked, robust) if sampled else ""  # else an exact count
     said += f" ({share:.1%} of the evaluation{bound})"
-    warn = _too_many(count, attacked, robust, GRADIENT_FREE_EXTRA_SHARE)
-    if warn:
-        text = (
-            f"{said}: a gradient-free attack beating the gradient attacks means their "
-            "gradients are masked or they are too weak; trust only the worst case over all "
-            "attacks (the ensemble), and treat the robust accuracy with suspicion."
-        )
-    else:
-        text = f"{said}: the gradient attacks are not beaten by the gradient-free one."
-    figures = {"extra_broken": count, "attacked": attacked, "share": share, **more}
-    return verdict(name, warn, text, **figures)
+    return _finding(
+        name,
+        (count, attacked, robust, GRADIENT_FREE_EXTRA_SHARE),
+        said,
+        ": a gradient-free attack beating the gradient attacks means their gradients are "
+        "masked or they are too weak; trust only the worst case over all attacks (the "
+        "ensemble), and treat the robust accuracy with suspicion.",
+        ": the gradient attacks are not beaten by the gradient-free one.",
+        extra_broken=count,
+        attacked=attacked,
+        share=share,
+        **more,
+    )
 
 
 def wilson_lower(count: int, n: int, z: float = WILSON_Z) -> float:
@@ -286,13 +314,16 @@ def check_more_steps(ctx: Context, name: str) -> CheckResult:
         f"{kept.robust:.1%} → about {kept.robust - drop:.1%} (a drop of {drop:.1%}"
         f"{_at_least(count, len(x), kept.robust)})"
     )
-    warn = _too_many(count, len(x), kept.robust, MORE_STEPS_MAX_DROP)
-    if warn:
-        text = (
-            f"{said}. The attack has not converged, so the reported robust accuracy is too "
-            "high; raise the steps and restarts (or use the ensemble) until it stops moving."
-        )
-    else:
-        text = f"{said}. More budget changes little: the attack has converged."
-    figures = {"eps": kept.eps, "attacked": len(x), "broken": count}
-    return verdict(name, warn, text, before=kept.robust, after=kept.robust - drop, **figures)
+    return _finding(
+        name,
+        (count, len(x), kept.robust, MORE_STEPS_MAX_DROP),
+        said,
+        ". The attack has not converged, so the reported robust accuracy is too high; raise "
+        "the steps and restarts (or use the ensemble) until it stops moving.",
+        ". More budget changes little: the attack has converged.",
+        before=kept.robust,
+        after=kept.robust - drop,
+        eps=kept.eps,
+        attacked=len(x),
+        broken=count,
+    )

@@ -10,7 +10,7 @@ attacks a stratified sample of them sized to its share of the budget.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -168,7 +168,7 @@ class Context:
         kept = rows[~found]
         square = None
         if spec(self.threat.attack).is_ensemble and self.last_broken_by is not None:
-            square = (sum("square" in str(b).lower() for b in self.last_broken_by), self.n)
+            square = (square_breaks(self.last_broken_by), self.n)
         x = self.x[kept]
         return Kept(
             lambda r: x[r], self.labels[kept], self.n, eps, f"{label} on {self.n} examples", square
@@ -184,6 +184,11 @@ class Context:
         """The attack a threat model names, its label, and the keywords its `perturb` takes."""
         attack = build_attack(threat, self.model.module)
         return attack, threat.attack_label(), step_options(threat, self.probe_eps)
+
+
+def square_breaks(broken_by: Iterable[object]) -> int:
+    """How many of an ensemble's breaks its Square member made (names as `broken_by` has them)."""
+    return sum("square" in str(b).lower() for b in broken_by)
 
 
 def no_gradients(ctx: Context, name: str) -> CheckResult | None:

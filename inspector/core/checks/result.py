@@ -3,6 +3,9 @@
 "passed" and "warning" are findings; "not informative" means the check ran but had nothing
 to test (no example left robust, say), so it is no evidence either way; "skipped" means it
 could not run (no gradients, an attack refused), with the reason.
+
+A finding that one setting fixes carries a `Hint` (core/errors.py): the explanation ends
+with the core's words for it, which name no flag, and `worded` swaps in a front end's.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from inspector.core.errors import CORE_WORDS, Hint, HintKind, Wording, word_hint
 
 PASSED, WARNING, NOT_INFORMATIVE, SKIPPED = "passed", "warning", "not informative", "skipped"
 STATUSES = (PASSED, WARNING, NOT_INFORMATIVE, SKIPPED)
@@ -24,15 +29,29 @@ class CheckResult:
     explanation: str
     figures: dict[str, Any] = field(default_factory=dict)
     seconds: float | None = None  # None in files written before it was recorded
+    hint: Hint | None = None  # what fixes a warning; None in older files (text only)
+
+    def worded(self, words: Wording) -> str:
+        """The explanation with its hint in a front end's words (as it is, without one)."""
+        if self.hint is None:
+            return self.explanation
+        core = f"; {word_hint(self.hint, CORE_WORDS)}."
+        if not self.explanation.endswith(core):
+            return self.explanation
+        return f"{self.explanation[: -len(core)]}; {word_hint(self.hint, words)}."
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "status": self.status,
             "explanation": self.explanation,
             "figures": dict(self.figures),
             "seconds": self.seconds,
         }
+        if self.hint is not None:  # files without hints stay as they were
+            h = self.hint
+            data["hint"] = {"kind": h.kind.name, "detail": h.detail, "values": dict(h.values)}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
@@ -42,7 +61,25 @@ class CheckResult:
             str(data.get("explanation", "")),
             dict(data.get("figures") or {}),
             finite_or_none(data.get("seconds")),
+            hint_from_dict(data.get("hint")),
         )
+
+
+def hint_from_dict(data: Any) -> Hint | None:
+    """A saved hint, or None when absent or not one this version knows (files may be
+    hostile or newer: the explanation's own words still stand)."""
+    if not isinstance(data, dict) or data.get("kind") not in HintKind.__members__:
+        return None
+    values = data.get("values") or {}
+    if not isinstance(values, dict):
+        return None
+    pairs = tuple((str(k), str(v)) for k, v in values.items())
+    return Hint(HintKind[data["kind"]], str(data.get("detail", "")), pairs)
+
+
+def with_hint(message: str, hint: Hint) -> str:
+    """A finding's explanation: `message`, then the hint in the core's words."""
+    return f"{message}; {word_hint(hint, CORE_WORDS)}."
 
 
 def finite_or_none(value: Any) -> float | None:
@@ -52,9 +89,11 @@ def finite_or_none(value: Any) -> float | None:
     return float(value) if math.isfinite(value) and value >= 0 else None
 
 
-def verdict(name: str, warn: bool, explanation: str, **figures: Any) -> CheckResult:
-    """A passed or warning result."""
-    return CheckResult(name, WARNING if warn else PASSED, explanation, figures)
+def verdict(
+    name: str, warn: bool, explanation: str, *, hint: Hint | None = None, **figures: Any
+) -> CheckResult:
+    """A passed or warning result (`hint`: what fixes the warning, in `explanation` too)."""
+    return CheckResult(name, WARNING if warn else PASSED, explanation, figures, hint=hint)
 
 
 def not_informative(name: str, explanation: str, **figures: Any) -> CheckResult:
