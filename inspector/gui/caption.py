@@ -21,6 +21,20 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+# Glyphs the captions use that may come from a taller fallback font than the letters'.
+PROBE_LINE = "Ag|εδ×‖≤✓✗"
+
+
+def line_height(font: QtGui.QFont, lines: int) -> int:
+    """The height `lines` lines of rich text take in `font`, as the text document lays them
+    out (a taller fallback glyph makes that more than lines × the font's line spacing)."""
+    probe = QTextDocument()
+    probe.setDocumentMargin(0)
+    probe.setDefaultFont(font)
+    probe.setPlainText("\n".join([PROBE_LINE] * max(1, lines)))
+    metrics = QtGui.QFontMetrics(font)
+    return max(lines * metrics.lineSpacing(), math.ceil(probe.size().height()))
+
 
 class StableCaption(QWidget):
     """Up to `lines` lines of rich text, word-wrapped to the box's width, centred vertically.
@@ -85,6 +99,7 @@ class StableCaption(QWidget):
         if event.type() == QEvent.Type.FontChange:
             self._fit_height()
             self._fill()
+            self._fit_lines()  # larger type may take more lines
 
     def _fill(self) -> None:
         if QtGui.Qt.mightBeRichText(self._text):  # QtGui's Qt namespace, not QtCore's
@@ -95,7 +110,7 @@ class StableCaption(QWidget):
 
     def _fit_height(self) -> None:
         self._document.setDefaultFont(self.font())
-        self.setFixedHeight(self.lines * self.fontMetrics().lineSpacing() + 2)
+        self.setFixedHeight(line_height(self.font(), self.lines) + 2)
 
     def sizeHint(self) -> QSize:
         return QSize(12 * self.fontMetrics().averageCharWidth(), self.height())

@@ -42,6 +42,7 @@ from inspector.gui.examples.model import (
     ExamplesModel,
     adversarial_header,
 )
+from inspector.gui.fitting import fit_to_current
 from inspector.render.palette import STATUS_LABELS
 
 STATUS_FILTERS = (
@@ -101,6 +102,8 @@ class ExamplesPanel(QWidget):
         self.pred_combo = QComboBox(objectName="predictedClassFilter")
         for combo in (self.status_combo, self.true_combo, self.pred_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
+        for combo in (self.model_combo, self.status_combo, self.true_combo, self.pred_combo):
+            fit_to_current(combo)  # whole entries, in a row that has little room at 1280 px
         self.count_label = QLabel(objectName="exampleCount")
         for w in (
             QLabel("Model"),
