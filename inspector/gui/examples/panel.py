@@ -88,6 +88,7 @@ class ExamplesPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         layout.addWidget(self.table)
+        self._fit_columns()  # the titles fit before the first results, too
 
     def _filter_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -300,13 +301,16 @@ class ExamplesPanel(QWidget):
         largest dataset index, so they are computed from those, in microseconds, and do not
         change with the rows that happen to come first."""
         view = self.model.view
-        if view is None:
-            return
         header = self.table.horizontalHeader()
         cell, head = self.table.fontMetrics(), header.fontMetrics()
         style = self.table.style()
         cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
         head_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 2 * head.height()
+        if view is None:  # no rows yet: the titles alone ("adversarial prediction") fit
+            for column, title in enumerate(COLUMNS):
+                if column != THUMB:
+                    self.table.setColumnWidth(column, head.horizontalAdvance(title) + head_pad)
+            return
         # the table names classes as the model in view does; any model may come into view
         names = [*view.dataset_info.class_names]
         names += [name for m in view.models for name in m.info.class_names]
