@@ -8,6 +8,7 @@ a box sized for a fixed number of lines instead: setText only repaints the box.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PySide6 import QtGui
@@ -28,10 +29,17 @@ PROBE_LINE = "Ag|εδ×‖≤✓✗"
 def line_height(font: QtGui.QFont, lines: int) -> int:
     """The height `lines` lines of rich text take in `font`, as the text document lays them
     out (a taller fallback glyph makes that more than lines × the font's line spacing)."""
+    return _line_height(font.toString(), max(1, lines))
+
+
+@functools.lru_cache(maxsize=256)
+def _line_height(font_key: str, lines: int) -> int:
+    font = QtGui.QFont()
+    font.fromString(font_key)
     probe = QTextDocument()
     probe.setDocumentMargin(0)
     probe.setDefaultFont(font)
-    probe.setPlainText("\n".join([PROBE_LINE] * max(1, lines)))
+    probe.setPlainText("\n".join([PROBE_LINE] * lines))
     metrics = QtGui.QFontMetrics(font)
     return max(lines * metrics.lineSpacing(), math.ceil(probe.size().height()))
 
@@ -91,8 +99,10 @@ class StableCaption(QWidget):
         if not self.fit or self.width() <= 0:
             return
         self._document.setTextWidth(self.width())
-        spacing = self.fontMetrics().lineSpacing()
-        self.set_lines(max(1, math.ceil((self._document.size().height() - 1) / spacing)))
+        height, font, lines = self._document.size().height() - 1, self.font(), 1
+        while line_height(font, lines) < height and lines < 100:
+            lines += 1
+        self.set_lines(lines)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

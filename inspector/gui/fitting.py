@@ -8,7 +8,7 @@ as wide as the longest, so every entry reads whole in both.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QEvent, QObject, QSize
 from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
 
 
@@ -36,7 +36,21 @@ def fit_to_current(combo: QComboBox) -> None:
         combo.view().setMinimumWidth(widest + 32)
 
     combo.currentIndexChanged.connect(fit)
+    combo.installEventFilter(_OnFontChange(combo, fit))  # zoom: larger type, wider combo
     items = combo.model()  # entries may be added with the combo's signals blocked
     for signal in (items.rowsInserted, items.rowsRemoved, items.modelReset, items.dataChanged):
         signal.connect(lambda *_args: fit())
     fit()
+
+
+class _OnFontChange(QObject):
+    """Calls `action` after its parent's font changed (the window's zoom)."""
+
+    def __init__(self, parent: QObject, action) -> None:
+        super().__init__(parent)
+        self.action = action
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange:
+            self.action()
+        return False

@@ -55,14 +55,6 @@ def central_widget(
     return _split(Qt.Orientation.Vertical, top, bottom, [540, 460])
 
 
-def scaled_minimums(central: QSplitter, zoom: float) -> None:
-    """Larger fonts need taller plots to keep the plotting area readable."""
-    top, bottom = central.widget(0), central.widget(1)
-    top.setMinimumHeight(round(TOP_MIN_HEIGHT * min(zoom, 1.5)))
-    plots = bottom.layout().itemAt(1).widget()
-    plots.setMinimumHeight(round(PLOTS_MIN_HEIGHT * min(zoom, 1.5)))
-
-
 def setup_dock(window: QMainWindow, setup: QWidget) -> QDockWidget:
     """The set-up panel in a dock that scrolls vertically and can be hidden or floated."""
     scroll = QScrollArea(objectName="setupScroll")

@@ -35,7 +35,7 @@ from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.file_dialogs import ask_dataset_path, ask_model_paths, is_model_file
-from inspector.gui.layout import central_widget, scaled_minimums, setup_dock
+from inspector.gui.layout import central_widget, setup_dock
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
 from inspector.gui.presentation import Presentation, build_view_menu
@@ -103,7 +103,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.presentation = Presentation(self, self.setup_dock, self.eps_bar.headline)
         self.presentation.zoomChanged.connect(self.detail.set_zoom)
-        self.presentation.zoomChanged.connect(lambda zoom: scaled_minimums(central, zoom))
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)

@@ -7,8 +7,10 @@ follows the session's results and ε grid point.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import (
@@ -292,6 +294,12 @@ class ExamplesPanel(QWidget):
         self._update_count()
         self._publish()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Larger type (the window's zoom): the columns are fitted again, once it settled."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            QTimer.singleShot(0, self, self._fit_columns)
+
     def _fit_columns(self) -> None:
         """Fit the columns to what they can ever show, worked out from the formats.
 
@@ -306,6 +314,9 @@ class ExamplesPanel(QWidget):
         style = self.table.style()
         cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
         head_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 2 * head.height()
+        # two lines of text ("boundary / error") or a thumbnail, whichever is taller
+        rows = max(THUMB_SIZE + 4, 2 * cell.lineSpacing() + 6)
+        self.table.verticalHeader().setDefaultSectionSize(rows)
         if view is None:  # no rows yet: the titles alone ("adversarial prediction") fit
             for column, title in enumerate(COLUMNS):
                 if column != THUMB:
