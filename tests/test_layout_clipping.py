@@ -137,8 +137,8 @@ def _settle(qtbot, window, width: int, height: int) -> None:
     window.showNormal()
     window.resize(width, height)
     qtbot.waitUntil(lambda: window.width() == width and window.height() == height, timeout=5000)
+    qtbot.wait(100)  # posted layout requests run
     QApplication.processEvents()
-    qtbot.wait(50)
 
 
 def test_minimum_size_allows_a_projector(qtbot):
@@ -165,6 +165,8 @@ def test_nothing_is_clipped_after_a_run_at_every_size(qtbot):
     window.flags = replace(window.flags, limit=LIMIT)
     window.setup.set_threat(SMALL)
     run_to_finish(qtbot, window)
+    # the saliency maps and scores arrive after the run: their captions' relayout too
+    qtbot.waitUntil(lambda: not window.detail.saliency.busy, timeout=30_000)
     for size in SIZES:
         _settle(qtbot, window, *size)
         assert clipped(window) == [], size
