@@ -172,6 +172,7 @@ def test_nothing_is_clipped_after_a_run_at_every_size(qtbot):
         assert clipped(window) == [], size
 
 
+@pytest.mark.slow
 def test_nothing_is_clipped_at_200_percent(tmp_path):
     """QT_SCALE_FACTOR=2 in a 2560×1440 window: 1280×720 logical pixels at twice the density."""
     shot = tmp_path / "hidpi.png"
@@ -203,6 +204,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--zoom", type=float, default=1.0)
     parser.add_argument("--present", action="store_true")
     args = parser.parse_args(argv)
+    import tempfile
+
+    for folder in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):  # not the user's settings or autosaves
+        os.environ[folder] = tempfile.mkdtemp(prefix="inspector-layout-")
     import torch
     from gui_support import SMALL
     from PySide6.QtCore import QEventLoop, Qt, QTimer
