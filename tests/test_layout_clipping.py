@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -141,6 +142,14 @@ def _settle(qtbot, window, width: int, height: int) -> None:
     QApplication.processEvents()
 
 
+def test_first_size_fits_the_screen():
+    from inspector.gui.layout import first_size
+
+    assert first_size(QSize(1280, 690)) == QSize(1280, 690)  # a projector, less a panel
+    assert first_size(QSize(1920, 1050)) == QSize(1600, 1000)
+    assert first_size(QSize(800, 800)) == QSize(1600, 1000)  # offscreen: a virtual screen
+
+
 def test_minimum_size_allows_a_projector(qtbot):
     from gui_support import demo_window
 
@@ -178,7 +187,7 @@ def test_nothing_is_clipped_at_200_percent(tmp_path):
     shot = tmp_path / "hidpi.png"
     env = {**os.environ, "QT_SCALE_FACTOR": "2", "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, __file__, "1280", "720", str(shot)],
+        [sys.executable, __file__, "1280", "720", str(shot), "--run"],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

@@ -77,9 +77,10 @@ def test_presentation_mode_hides_set_up_and_enlarges_the_headline(window, qtbot)
     assert headline.font().pointSizeF() == pytest.approx(base * HEADLINE_SCALE)
     assert headline.font().bold()
     assert headline.height() > 1.8 * small
+    assert not w.statusBar().isVisible()
     w.view_actions["present"].toggle()  # F11 again
     assert not w.presentation.presenting
-    assert w.setup_dock.isVisible()
+    assert w.setup_dock.isVisible() and w.statusBar().isVisible()
     assert headline.font().pointSizeF() == pytest.approx(base)
 
 
@@ -91,3 +92,20 @@ def test_the_set_up_panel_hides_and_comes_back(window, qtbot):
     assert w.run_action.isEnabled()  # Ctrl+R still runs with the panel hidden
     toggle.trigger()
     assert w.setup_dock.isVisible()
+
+
+def test_presenting_on_a_1280x720_projector_cuts_nothing(window, qtbot):
+    """The large headline, the table and plots of a readable height all fit 1280×720."""
+    from gui_support import run_to_finish
+    from test_layout_clipping import LIMIT, clipped
+
+    w, _base = window
+    w.flags = replace(w.flags, limit=LIMIT)
+    run_to_finish(qtbot, w)
+    qtbot.waitUntil(lambda: not w.detail.saliency.busy, timeout=30_000)
+    w.presentation.set_presenting(True, full_screen=False)
+    w.resize(1280, 720)
+    qtbot.waitUntil(lambda: (w.width(), w.height()) == (1280, 720), timeout=5000)
+    qtbot.wait(100)
+    assert w.minimumSizeHint().height() <= 720
+    assert clipped(w) == []

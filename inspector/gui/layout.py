@@ -8,7 +8,7 @@ detail panel scrolls sideways rather than hide a model's column.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -23,8 +23,19 @@ from PySide6.QtWidgets import (
 # threat line, the axis and the legend it leaves each plotting area about 200 px.
 PLOTS_MIN_HEIGHT = 380
 TOP_MIN_HEIGHT = 200  # the table's filters, header and a few rows; the detail scrolls
+PRESENTING_TOP_MIN_HEIGHT = 150  # presenting: the large headline takes some of it
 SETUP_WIDTH = 300  # the dock's width at start (the user may drag it, or hide it)
 SETUP_MIN_WIDTH = 240
+FIRST_SIZE = QSize(1600, 1000)  # the window's size on a first start, where the screen has room
+SMALL_SCREEN = QSize(1024, 600)  # below this, a virtual screen (offscreen's is 800×800)
+
+
+def first_size(available: QSize) -> QSize:
+    """1600×1000, or the screen's available area where that is smaller (a 1280×720
+    projector); a screen below 1024×600 (the offscreen one is 800×800) keeps 1600×1000."""
+    if available.width() < SMALL_SCREEN.width() or available.height() < SMALL_SCREEN.height():
+        return FIRST_SIZE
+    return FIRST_SIZE.boundedTo(available)
 
 
 def _split(orientation: Qt.Orientation, first: QWidget, second: QWidget, sizes=None):
@@ -53,6 +64,14 @@ def central_widget(
     v.addWidget(plots, 1)
     plots.setMinimumHeight(PLOTS_MIN_HEIGHT)
     return _split(Qt.Orientation.Vertical, top, bottom, [540, 460])
+
+
+def make_room_for_headline(central: QWidget, presenting: bool) -> None:
+    """Presenting, the table may get lower, so a 1280×720 screen still holds the large
+    headline above plots of a readable height."""
+    top = central.widget(0) if isinstance(central, QSplitter) else None
+    if top is not None:
+        top.setMinimumHeight(PRESENTING_TOP_MIN_HEIGHT if presenting else TOP_MIN_HEIGHT)
 
 
 def setup_dock(window: QMainWindow, setup: QWidget) -> QDockWidget:

@@ -35,7 +35,7 @@ from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.file_dialogs import ask_dataset_path, ask_model_paths, is_model_file
-from inspector.gui.layout import central_widget, setup_dock
+from inspector.gui.layout import central_widget, first_size, setup_dock
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
 from inspector.gui.presentation import Presentation, build_view_menu
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1600, 1000)
+            self.resize(first_size(self.screen().availableGeometry().size()))
 
     def closeEvent(self, event) -> None:
         """Stop a running evaluation cleanly, then save the window's geometry."""

@@ -1,6 +1,7 @@
 """Presentation mode and zoom: the window as a projector in a large room needs it.
 
-F11 toggles presentation mode: full screen, the set-up panel out of the way and the ε bar's
+F11 toggles presentation mode: full screen, the set-up panel and the status line out of
+the way, the table allowed a little lower, and the ε bar's
 headline (clean, robust ≤, boundary errors per model) in large type. Ctrl+= / Ctrl+-
 scale the application font and the detail panel's images by one zoom factor; Ctrl+0
 goes back to 1. Widgets that set their own (smaller) font keep their proportion: their
@@ -12,6 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QWidget
+
+from inspector.gui.layout import make_room_for_headline
 
 ZOOMS = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)  # what Ctrl+= / Ctrl+- step over
 HEADLINE_SCALE = 2.0  # the headline's font while presenting, relative to the zoomed font
@@ -77,6 +80,8 @@ class Presentation(QObject):
         if on == self.presenting:
             return
         self.presenting = on
+        make_room_for_headline(self.window.centralWidget(), on)
+        self.window.statusBar().setVisible(not on)  # the audience needs the numbers, not it
         if on:
             self._dock_was_visible = self.dock.isVisible()
             self._was_maximized = self.window.isMaximized()
@@ -109,7 +114,7 @@ def build_view_menu(menu: QMenu, presentation: Presentation, dock: QDockWidget) 
     setup.setStatusTip("Show or hide the set-up panel (models, dataset, threat model, Run)")
     present = QAction("&Presentation mode", window, checkable=True)
     present.setShortcut(QKeySequence("F11"))
-    present.setStatusTip("Full screen, set-up hidden, the headline in large type (F11)")
+    present.setStatusTip("Full screen, set-up and status line hidden, the headline large (F11)")
     present.toggled.connect(presentation.set_presenting)
     presentation.presentingChanged.connect(present.setChecked)
     zoom_in = QAction("Zoom &in", window)
