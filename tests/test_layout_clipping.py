@@ -212,6 +212,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dark", action="store_true")
     parser.add_argument("--zoom", type=float, default=1.0)
     parser.add_argument("--present", action="store_true")
+    parser.add_argument("--checks", action="store_true", help="sanity checks after the run")
+    parser.add_argument("--setup-end", action="store_true", help="set-up scrolled to its end")
     args = parser.parse_args(argv)
     import tempfile
 
@@ -234,7 +236,7 @@ def main(argv: list[str]) -> int:
     window.flags = replace(window.flags, limit=LIMIT)
     window.load_demo(DEMO_THREAT)
     window.setup.set_threat(SMALL)
-    window.setup.checks.setChecked(False)
+    window.setup.checks.setChecked(args.checks)
     window.show()
     window.resize(args.width, args.height)
 
@@ -254,6 +256,9 @@ def main(argv: list[str]) -> int:
         window.presentation.set_zoom(args.zoom)
     if args.present:
         window.presentation.set_presenting(True, full_screen=False)
+    if args.setup_end:
+        bar = window.setup_dock.widget().verticalScrollBar()
+        bar.setValue(bar.maximum())
     wait(lambda: False, 400)
     window.grab().save(args.png)
     report = {
