@@ -8,6 +8,7 @@ a box sized for a fixed number of lines instead: setText only repaints the box.
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PySide6 import QtGui
@@ -20,6 +21,27 @@ from PySide6.QtGui import (
     QTextOption,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+# Glyphs the captions use that may come from a taller fallback font than the letters'.
+PROBE_LINE = "Ag|εδ×‖≤✓✗"
+
+
+def line_height(font: QtGui.QFont, lines: int) -> int:
+    """The height `lines` lines of rich text take in `font`, as the text document lays them
+    out (a taller fallback glyph makes that more than lines × the font's line spacing)."""
+    return _line_height(font.toString(), max(1, lines))
+
+
+@functools.lru_cache(maxsize=256)
+def _line_height(font_key: str, lines: int) -> int:
+    font = QtGui.QFont()
+    font.fromString(font_key)
+    probe = QTextDocument()
+    probe.setDocumentMargin(0)
+    probe.setDefaultFont(font)
+    probe.setPlainText("\n".join([PROBE_LINE] * lines))
+    metrics = QtGui.QFontMetrics(font)
+    return max(lines * metrics.lineSpacing(), math.ceil(probe.size().height()))
 
 
 class StableCaption(QWidget):
@@ -79,15 +101,17 @@ class StableCaption(QWidget):
         if not self.fit or self.width() <= 0:
             return
         self._document.setTextWidth(self.width())
-        spacing = self.fontMetrics().lineSpacing()
-        needed = math.ceil((self._document.size().height() - 1) / spacing)
-        self.set_lines(max(self.min_lines, needed))
+        height, font, lines = self._document.size().height() - 1, self.font(), 1
+        while line_height(font, lines) < height and lines < 100:
+            lines += 1
+        self.set_lines(max(self.min_lines, lines))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._fit_height()
             self._fill()
+            self._fit_lines()  # larger type may take more lines
 
     def _fill(self) -> None:
         if QtGui.Qt.mightBeRichText(self._text):  # QtGui's Qt namespace, not QtCore's
@@ -98,7 +122,7 @@ class StableCaption(QWidget):
 
     def _fit_height(self) -> None:
         self._document.setDefaultFont(self.font())
-        self.setFixedHeight(self.lines * self.fontMetrics().lineSpacing() + 2)
+        self.setFixedHeight(line_height(self.font(), self.lines) + 2)
 
     def sizeHint(self) -> QSize:
         return QSize(12 * self.fontMetrics().averageCharWidth(), self.height())

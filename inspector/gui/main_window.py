@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
     QInputDialog,
     QMainWindow,
     QMessageBox,
@@ -38,9 +37,10 @@ from inspector.gui.documents import Documents
 from inspector.gui.eps_bar import EPS_STEPS, EpsBar
 from inspector.gui.examples import ExamplesPanel
 from inspector.gui.file_dialogs import ask_model_paths, is_model_file
-from inspector.gui.layout import central_widget
+from inspector.gui.layout import central_widget, first_size, setup_dock
 from inspector.gui.loader import FileLoader, LoadJob
 from inspector.gui.plots import FrontierPlot, TradeoffPlot
+from inspector.gui.presentation import Presentation, build_view_menu
 from inspector.gui.recent import RecentFiles, save_threat, saved_threat
 from inspector.gui.run_control import RunControl
 from inspector.gui.run_flags import RunFlags
@@ -92,10 +92,7 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         self.setup = SetupPanel(self.session)
-        dock = QDockWidget("Set-up", self, objectName="setupDock")
-        dock.setWidget(self.setup)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.setup_dock = setup_dock(self, self.setup)
         self.eps_bar = EpsBar(self.session)  # first: the slider follows the session first
         self.examples = ExamplesPanel()
         self.detail = DetailPanel()
@@ -103,9 +100,12 @@ class MainWindow(QMainWindow):
         self.frontier = FrontierPlot()
         for panel in (self.examples, self.detail, self.tradeoff, self.frontier):
             panel.bind(self.session)
-        self.setCentralWidget(
-            central_widget(self.examples, self.detail, self.eps_bar, self.tradeoff, self.frontier)
+        central = central_widget(
+            self.examples, self.detail, self.eps_bar, self.tradeoff, self.frontier
         )
+        self.setCentralWidget(central)
+        self.presentation = Presentation(self, self.setup_dock, self.eps_bar.headline)
+        self.presentation.zoomChanged.connect(self.detail.set_zoom)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -157,6 +157,9 @@ class MainWindow(QMainWindow):
             action = self._action(text, lambda _=False, d=step: self.session.step_eps(d))
             action.setShortcuts([QKeySequence(k) for k in keys])
             nav.addAction(action)
+        self.view_actions = build_view_menu(
+            bar.addMenu("&View"), self.presentation, self.setup_dock
+        )
         help_menu = bar.addMenu("&Help")
         shortcuts = self._action("&Keyboard Shortcuts", lambda: open_shortcuts_box(self))
         help_menu.addAction(shortcuts)
@@ -305,7 +308,7 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1600, 1000)
+            self.resize(first_size(self.screen().availableGeometry().size()))
 
     def closeEvent(self, event) -> None:
         """Stop a running evaluation cleanly, then save the window's geometry."""

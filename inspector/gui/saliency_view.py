@@ -105,7 +105,6 @@ class SaliencyControls(QWidget):
         layout.addStretch(1)
         for combo in (self.method_combo, self.target_combo):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            combo.setMinimumContentsLength(6)
         self.method_combo.currentIndexChanged.connect(self.computeChanged)
         self.target_combo.currentIndexChanged.connect(self.computeChanged)
         self.signed_box.toggled.connect(self.displayChanged)

@@ -34,6 +34,7 @@ from inspector.core.smoothing import SmoothingSpec
 from inspector.core.sweep import Progress
 from inspector.core.threat import NORMS, ThreatModel, format_eps
 from inspector.gui.checks_panel import ChecksPanel
+from inspector.gui.fitting import fit_to_current
 
 NORM_LABELS = {"linf": "L∞", "l2": "L2"}
 # QProgressBar.setValue repaints synchronously, and with it everything else waiting to be
@@ -127,6 +128,7 @@ class SetupPanel(QWidget):
         for s in ATTACK_SPECS:
             self.attack.addItem(s.entry, s.name)
         self.attack.setCurrentIndex(NAMES.index("pgd"))
+        fit_to_current(self.attack)  # the panel widens for a long entry only while it is shown
         self.eps_max = QDoubleSpinBox(objectName="epsMax", decimals=4, minimum=0.0001)
         self.eps_max.setRange(0.0001, 10.0)
         self.eps_max.setSingleStep(1 / 255)

@@ -101,6 +101,7 @@ class ModelColumn(QObject):
             self.curve_stack,
         ]
         self._image_side = 0  # longest side (px) of the images shown, to snap the tiles to
+        self.max_image = MAX_IMAGE  # the tiles' largest side: MAX_IMAGE × the window's zoom
 
     @property
     def placeholder(self) -> StableCaption:
@@ -143,7 +144,7 @@ class ModelColumn(QObject):
             snapped = self._image_side * -(-side // self._image_side)
             if snapped <= 0.55 * width:
                 side = snapped
-        side = max(40, min(MAX_IMAGE, side))
+        side = max(40, min(self.max_image, side))
         for tile in (
             self.clean,
             self.adversarial,
@@ -151,7 +152,12 @@ class ModelColumn(QObject):
             self.saliency_clean,
             self.saliency_adv,
         ):
-            tile.set_side(side)
+            tile.set_side(side, self.max_image)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Larger tiles (and room for them) at the window's zoom factor."""
+        self.max_image = round(MAX_IMAGE * zoom)
+        self._fit_images()
 
     # Handles for tests and for the window (e.g. to export the plots).
     @property

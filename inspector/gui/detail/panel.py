@@ -41,6 +41,7 @@ class DetailPanel(QWidget):
         self.eps_index = 0
         self.hidden = False  # the example is filtered out of the examples table
         self.columns: list[ModelColumn] = []
+        self.zoom = 1.0  # the window's zoom: tiles and column widths grow with it
         self._clean_cache: dict[int, np.ndarray | None] = {}
         self.header = StableCaption(fit=True)  # its ε changes per slider move: no relayout
         self.threat_label = caption()
@@ -165,14 +166,22 @@ class DetailPanel(QWidget):
         self.columns = [ModelColumn(self) for _ in range(count)]
         for i, column in enumerate(self.columns):
             column.place(self._grid, i)
+            column.set_zoom(self.zoom)
             self._grid.setColumnStretch(i, 1)
-            self._grid.setColumnMinimumWidth(i, COLUMN_MIN_WIDTH)
+            self._grid.setColumnMinimumWidth(i, round(COLUMN_MIN_WIDTH * self.zoom))
         self._grid.removeWidget(self.saliency_controls)
         if self.columns:  # spare height goes below the last row, not between the rows
             self._grid.setRowStretch(3 + len(self.columns[0].body), 1)
             row = self.columns[0].saliency_row
             self._grid.addWidget(self.saliency_controls, row, 0, 1, count)
         self.saliency_controls.setVisible(bool(self.columns))
+
+    def set_zoom(self, zoom: float) -> None:
+        """The window's zoom (presentation mode): larger images in wider columns."""
+        self.zoom = zoom
+        for i, column in enumerate(self.columns):
+            column.set_zoom(zoom)
+            self._grid.setColumnMinimumWidth(i, round(COLUMN_MIN_WIDTH * zoom))
 
     def _show_threat(self, view: ResultsView) -> None:
         threat = view.threat

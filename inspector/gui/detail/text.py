@@ -18,7 +18,7 @@ NBSP, WJ, SHY = "\u00a0", "\u2060", "\u00ad"  # no-break space, word joiner, sof
 MAX_IMAGE = 120  # logical px; larger tiles only take the plots' room
 CAPTION_LINES = 5  # beside each image: what it is, prediction, ε, scale
 MESSAGE_LINES = 3  # "example not in this model's results" in a narrow column
-COLUMN_MIN_WIDTH = 110  # below this the panel scrolls sideways rather than clip the text
+COLUMN_MIN_WIDTH = 210  # below this the panel scrolls sideways rather than clip the text
 CLEAN_CACHE_SIZE = 64
 
 ZOOM_TIP = "Double-click for a large, pixel-exact view of the clean, adversarial and δ images."

@@ -46,6 +46,7 @@ class ImageView(QWidget):
         self._pixmap: QPixmap | None = None
         self._key: tuple[int, float] | None = None
         self.on_double_click: Callable[[], None] | None = None  # the column's large view
+        self.max_side = MAX_IMAGE  # grows with the window's zoom (presentation mode)
         self.setFixedSize(64, 64)  # the column sizes it from its width (see ModelColumn)
 
     def sizeHint(self) -> QSize:
@@ -61,7 +62,7 @@ class ImageView(QWidget):
         """The rendering for the current size and screen, cached until either changes."""
         if self.image is None:
             return None
-        side = max(1, min(self.width(), self.height(), MAX_IMAGE))
+        side = max(1, min(self.width(), self.height(), self.max_side))
         key = (side, float(self.devicePixelRatioF()))
         if self._pixmap is None or self._key != key:
             self._pixmap, self._key = to_pixmap(self.image, side, key[1]), key
@@ -109,7 +110,8 @@ class ImageTile(QWidget):
         layout.addWidget(self.view)
         layout.addWidget(self.caption, 1)
 
-    def set_side(self, side: int) -> None:
+    def set_side(self, side: int, max_side: int = MAX_IMAGE) -> None:
+        self.view.max_side = max_side
         if self.view.height() != side or self.view.width() != side:
             self.view.setFixedSize(side, side)
 

@@ -7,8 +7,10 @@ follows the session's results and ε grid point.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtWidgets import (
@@ -42,6 +44,7 @@ from inspector.gui.examples.model import (
     ExamplesModel,
     adversarial_header,
 )
+from inspector.gui.fitting import fit_to_current
 from inspector.render.palette import STATUS_LABELS
 
 STATUS_GLYPH_ROOM = 18  # the status cell's glyph icon (14 px) and its gap
@@ -89,6 +92,7 @@ class ExamplesPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         layout.addWidget(self.table)
+        self._fit_columns()  # the titles fit before the first results, too
 
     def _filter_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -103,6 +107,8 @@ class ExamplesPanel(QWidget):
         self.pred_combo = QComboBox(objectName="predictedClassFilter")
         for combo in (self.status_combo, self.true_combo, self.pred_combo):
             combo.currentIndexChanged.connect(self._apply_filters)
+        for combo in (self.model_combo, self.status_combo, self.true_combo, self.pred_combo):
+            fit_to_current(combo)  # whole entries, in a row that has little room at 1280 px
         self.count_label = QLabel(objectName="exampleCount")
         for w in (
             QLabel("Model"),
@@ -290,6 +296,12 @@ class ExamplesPanel(QWidget):
         self._update_count()
         self._publish()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Larger type (the window's zoom): the columns are fitted again, once it settled."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            QTimer.singleShot(0, self, self._fit_columns)
+
     def _fit_columns(self) -> None:
         """Fit the columns to what they can ever show, worked out from the formats.
 
@@ -299,13 +311,19 @@ class ExamplesPanel(QWidget):
         largest dataset index, so they are computed from those, in microseconds, and do not
         change with the rows that happen to come first."""
         view = self.model.view
-        if view is None:
-            return
         header = self.table.horizontalHeader()
         cell, head = self.table.fontMetrics(), header.fontMetrics()
         style = self.table.style()
         cell_pad = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1) + 6
         head_pad = 2 * style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 2 * head.height()
+        # two lines of text ("boundary / error") or a thumbnail, whichever is taller
+        rows = max(THUMB_SIZE + 4, 2 * cell.lineSpacing() + 6)
+        self.table.verticalHeader().setDefaultSectionSize(rows)
+        if view is None:  # no rows yet: the titles alone ("adversarial prediction") fit
+            for column, title in enumerate(COLUMNS):
+                if column != THUMB:
+                    self.table.setColumnWidth(column, head.horizontalAdvance(title) + head_pad)
+            return
         # the table names classes as the model in view does; any model may come into view
         names = [*view.dataset_info.class_names]
         names += [name for m in view.models for name in m.info.class_names]
