@@ -77,6 +77,15 @@ def binary_affine_problem(seed: int, n: int = 400, shape=(1, 4, 4), noise: float
     return AffineModel(np.stack([np.zeros(d), w]), np.array([0.0, b])), x, y
 
 
+def linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
+    """Flatten, then a float32 affine layer with these weights (gradients kept)."""
+    layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return torch.nn.Sequential(torch.nn.Flatten(), layer)
+
+
 def affine_module(weight: np.ndarray, bias: np.ndarray) -> torch.nn.Module:
     """Flatten, then the affine layer in float64, without gradients for its parameters."""
     layer = torch.nn.Linear(weight.shape[1], weight.shape[0]).double()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import linear
 from test_reference_autoattack import reference_robust_accuracy
 
 from inspector.core.attacks.fast import MaltAPGDT
@@ -15,14 +16,6 @@ from inspector.core.demo import demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
 from inspector.core.models import load_model
 from inspector.core.threat import ThreatModel
-
-
-def linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
-    layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
-    with torch.no_grad():
-        layer.weight.copy_(weight)
-        layer.bias.copy_(bias)
-    return torch.nn.Sequential(torch.nn.Flatten(), layer)
 
 
 def test_malt_ranks_by_distance_not_by_logit():

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import linear
 
 from inspector.core.attacks.fast import fast_audit
 from inspector.core.attacks.streams import Streams
@@ -31,14 +32,6 @@ CASES = [
     ("digits_pgd", "linf", 0.2),
     ("digits_trades", "linf", 0.2),
 ]
-
-
-def linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Module:
-    layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
-    with torch.no_grad():
-        layer.weight.copy_(weight)
-        layer.bias.copy_(bias)
-    return torch.nn.Sequential(torch.nn.Flatten(), layer)
 
 
 @pytest.mark.parametrize("name,norm,eps", CASES, ids=[c[0] for c in CASES])

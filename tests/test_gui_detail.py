@@ -121,8 +121,8 @@ def plain(html: str) -> str:
     return text
 
 
-@pytest.fixture
-def panel(qtbot) -> DetailPanel:
+def shown_panel(qtbot) -> DetailPanel:
+    """A detail panel on make_view(), shown at 420×700 (the fixture here and elsewhere)."""
     widget = DetailPanel()
     qtbot.addWidget(widget)
     widget.resize(420, 700)
@@ -130,6 +130,11 @@ def panel(qtbot) -> DetailPanel:
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+@pytest.fixture
+def panel(qtbot) -> DetailPanel:
+    return shown_panel(qtbot)
 
 
 # --- images.py ---------------------------------------------------------------------------------

@@ -7,25 +7,18 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from test_gui_detail import BROKEN, make_view, plain
+from test_gui_detail import BROKEN, plain, shown_panel
 from test_gui_plots import make_view as plots_view
 
 from inspector.core.session import Session
-from inspector.gui.detail import DetailPanel
 from inspector.gui.detail import text as detail_text
 from inspector.gui.detail.zoom import ZOOM_TARGET, zoom_factor
 from inspector.gui.eps_bar import EPS_STEPS
 
 
 @pytest.fixture
-def panel(qtbot) -> DetailPanel:
-    widget = DetailPanel()
-    qtbot.addWidget(widget)
-    widget.resize(420, 700)
-    widget.set_view(make_view())
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def panel(qtbot):
+    return shown_panel(qtbot)
 
 
 def grey_pixels(label, factor: int, shape: tuple[int, int]) -> np.ndarray:
