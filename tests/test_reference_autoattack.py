@@ -43,8 +43,14 @@ def reference_robust_accuracy(module, x, y, eps: float, seed: int = 0) -> float:
         return float((module(adv).argmax(1) == y).float().mean())
 
 
+# The classic ensemble is no longer the audit default (the fast audit is, checked in
+# test_attacks_fast.py and test_fastattack_strength.py): live against torchattacks on the two
+# robust models only, where the ensembles differ from PGD; digits_standard took 41 s more.
+LIVE = [p for p in demo_model_paths() if p.stem != "digits_standard"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", demo_model_paths(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LIVE, ids=lambda p: p.stem)
 def test_ensemble_is_at_least_as_strong_as_torchattacks_autoattack(path):
     threat = ThreatModel(
         norm="linf",
