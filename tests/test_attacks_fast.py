@@ -9,8 +9,10 @@ import torch
 from helpers import linear
 from test_reference_autoattack import reference_robust_accuracy
 
-from inspector.core.attacks.fast import MaltAPGDT
+from inspector.core.attacks.apgd import APGD
+from inspector.core.attacks.fast import MaltAPGDT, fast_audit
 from inspector.core.attacks.registry import make_attack, spec
+from inspector.core.attacks.streams import Streams
 from inspector.core.data import open_dataset, stratified_subset
 from inspector.core.demo import demo_model_paths
 from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
@@ -44,6 +46,42 @@ def test_fast_is_built_by_name_with_its_members():
     assert attack.name == "fast"
     assert attack.member_names == ["apgd-ce", "apgd-t", "square"]
     assert attack.members[1][1].targets == 3
+
+
+def _two_class_problem() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """z1 − z0 = Σx − 2: the clean point (all 0.45, Σ = 1.8) is class 0; L∞ distance 0.05."""
+    model = linear(torch.tensor([[0.0] * 4, [1.0] * 4]), torch.tensor([0.0, -2.0]))
+    return model, torch.full((1, 1, 2, 2), 0.45), torch.tensor([0])
+
+
+def test_a_warm_start_is_where_apgd_ce_begins():
+    """An adversarial warm start is kept as it is (the first adversarial point found), and
+    one outside the ε-ball is projected into it; a start at the clean point changes nothing."""
+    model, x, y = _two_class_problem()
+    start = x + torch.tensor([0.1, 0.1, 0.1, -0.05]).view(1, 1, 2, 2)  # Σ = 2.05: class 1
+    out = APGD(model, "linf", steps=3).perturb(
+        x, y, 0.2, generator=Streams.for_examples(0, [0], "cpu"), start=start
+    )
+    assert bool(out.found[0]) and torch.equal(out.x_adv, start)
+    out = APGD(model, "linf", steps=1).perturb(x, y, 0.06, start=x + 0.5)
+    assert float((out.x_adv - x).abs().max()) <= 0.06 + 1e-7
+    cold = APGD(model, "linf", steps=2).perturb(
+        x, y, 0.04, generator=Streams.for_examples(3, [0], "cpu")
+    )
+    same = APGD(model, "linf", steps=2).perturb(
+        x, y, 0.04, generator=Streams.for_examples(3, [0], "cpu"), start=x.clone()
+    )
+    assert torch.equal(cold.x_adv, same.x_adv)
+
+
+def test_only_the_warm_stage_of_the_fast_audit_takes_the_start():
+    model, x, y = _two_class_problem()
+    start = x + 0.1  # adversarial at ε = 0.1 (Σ = 2.2)
+    audit = fast_audit(model, "linf", steps=2, queries=0, warm=True)
+    out = audit.perturb(x, y, 0.1, generator=Streams.for_examples(0, [0], "cpu"), start=start)
+    assert out.broken_by == ["apgd-ce"] and torch.equal(out.x_adv, start)
+    assert [stage.warm for stage in audit.stages] == [True, False, False, False]
+    assert not any(stage.warm for stage in fast_audit(model, "linf").stages)  # the default
 
 
 # Live against torchattacks on the adversarially trained model only (the one where AA-100

@@ -128,12 +128,19 @@ class _APGDBase:
         result.broken_by = [self.name if f else None for f in result.found.tolist()]
         return result
 
-    def _run(self, tracker, rows, x, y, target, eps, loss_fn, streams: Streams, cancel) -> None:
+    def _run(
+        self, tracker, rows, x, y, target, eps, loss_fn, streams: Streams, cancel, start=None
+    ) -> None:
         """One APGD run (one restart, one target) on the rows given; updates the tracker.
 
         `streams` are the rows' own, for this run: its random start depends on nothing else.
+        `start` (optional, δ per row, in the ε-ball) replaces the random start where it is
+        not zero (the random start is drawn either way, so later draws do not shift).
         """
         delta = apgd_start(x, self.norm, eps, streams)
+        if start is not None:
+            warm = start.flatten(1).abs().amax(dim=1) > 0
+            delta = torch.where(warm.view(-1, *[1] * (x.dim() - 1)), start, delta)
         logits, loss, grad = self._evaluate(x + delta, y, target, loss_fn, True)
         margin = true_class_margin(logits, y)
         tracker.update(rows, (x + delta).detach(), logits, margin)
@@ -214,7 +221,12 @@ class _APGDBase:
 
 
 class APGD(_APGDBase):
-    """APGD-CE: APGD on the cross-entropy, `restarts` runs from random starts."""
+    """APGD-CE: APGD on the cross-entropy, `restarts` runs from random starts.
+
+    `perturb(..., start=x0)` (a warm start, e.g. the best point found at a smaller ε) begins
+    the first run at x0 instead, projected onto the ε-ball; rows where x0 is the clean point
+    keep their random start.
+    """
 
     name = "apgd-ce"
 
@@ -225,6 +237,7 @@ class APGD(_APGDBase):
         eps: float,
         generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
+        start: torch.Tensor | None = None,
     ) -> AttackResult:
         tracker = Tracker(x)
         self._clean(tracker, x, y)
@@ -237,7 +250,11 @@ class APGD(_APGDBase):
             if rows.numel() == 0:
                 break
             run_streams = streams.rows(rows).child(restart)
-            self._run(tracker, rows, x[rows], y[rows], None, eps, ce_loss, run_streams, cancel)
+            xs, ys = x[rows], y[rows]
+            warm = None
+            if start is not None and restart == 0:
+                warm = clip_to_box(xs, project(start[rows].to(xs.dtype) - xs, self.norm, eps))
+            self._run(tracker, rows, xs, ys, None, eps, ce_loss, run_streams, cancel, warm)
         return self._result(tracker)
 
 

@@ -85,6 +85,7 @@ def fast_audit(
     near: float = NEAR,
     moved: float = MOVED,
     targets: int = 3,
+    warm: bool = False,
 ) -> Staged:
     """APGD-CE; APGD-T on 3 MALT-ranked targets; near the boundary a second look (APGD on
     the cross-entropy and 9 ranked targets at once, then FMN); Square where the gradient
@@ -92,7 +93,7 @@ def fast_audit(
     forward = forward or module_forward(model)
     rank = targets  # the registry's FAST_TARGETS
     stages = [
-        Stage("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts), 0),
+        Stage("apgd-ce", APGD(model, norm, steps=steps, restarts=restarts), 0, warm=warm),
         Stage("apgd-t", MaltAPGDT(model, norm, steps=steps, restarts=restarts, targets=rank), 1),
     ]
     if near > 0:

@@ -290,9 +290,7 @@ def spec(name: str) -> AttackSpec:
     try:
         return _BY_NAME[name]
     except (KeyError, TypeError):
-        raise InspectorError(
-            f"unknown attack {name!r}: choose one of {', '.join(NAMES)}"
-        ) from None
+        raise InspectorError(f"unknown attack {name!r}: choose one of {', '.join(NAMES)}") from None
 
 
 def step_options(threat: ThreatModel, eps: float) -> dict[str, float]:

@@ -46,7 +46,8 @@ class Stage:
     """One attack under a name (what `broken_by` says), on the rows `select` picks.
 
     `tag` keeps the stage's random streams apart from every other stage's; a `second_look`
-    stage re-examines a few points and is not listed among the members.
+    stage re-examines a few points and is not listed among the members; a `warm` stage takes
+    the caller's warm start (`perturb(..., start=)`, an attack that accepts one).
     """
 
     name: str
@@ -54,6 +55,7 @@ class Stage:
     tag: int
     select: Select = still_robust
     second_look: bool = False
+    warm: bool = False
 
 
 def relative_margin(state: StageState) -> torch.Tensor:
@@ -99,8 +101,10 @@ class Staged:
         eps: float,
         generator: torch.Generator | Streams | None = None,
         cancel: CancelCheck | None = None,
+        start: torch.Tensor | None = None,
     ) -> AttackResult:
-        """Every stage in turn on its rows; the point-wise worst case."""
+        """Every stage in turn on its rows; the point-wise worst case. `start`: per example,
+        a point to begin from (e.g. the best one at a smaller ε), for the `warm` stages."""
         n = x.shape[0]
         clean_logits = self.model_logits(x)
         clean_margin = true_class_margin(clean_logits, y).double()
@@ -121,7 +125,8 @@ class Staged:
             own = streams.rows(rows)
             own = own.child(stage.tag) if stage.tag else own
             started = time.perf_counter()
-            out = stage.attack.perturb(x[rows], y[rows], eps, generator=own, cancel=cancel)
+            extra = {"start": start[rows]} if stage.warm and start is not None else {}
+            out = stage.attack.perturb(x[rows], y[rows], eps, generator=own, cancel=cancel, **extra)
             spent = time.perf_counter() - started
             self.last_seconds[label] = self.last_seconds.get(label, 0.0) + spent
             out_logits = out.logits.to(device=x.device, dtype=state.logits.dtype)
