@@ -8,9 +8,11 @@ audit's time, robust accuracy and per-stage times (rows attacked), torchattacks'
 with `--aa100` the same attacks at 100 iterations. "ok" says whether the strength condition
 holds: ours ≤ AutoAttack + 0.3 point against both. The fast audit draws as the sweep does
 for the grid (0, ε) (per-example streams, seed 0). `--sweep` also runs `evaluate`'s path
-over the ε grid 0, 0.05, …, 0.2 on the digits models and compares each ε with the same
-references. `--save-reference FILE` writes the per-example verdicts of both AutoAttacks (for
-tests/test_fastattack_strength.py). Run under `nice -n 10` on a shared machine:
+(checks off) over each case's norm's grid (SWEEPS) and compares each ε with the references
+of this run, or, with `--sweep-only`, with those stored in `--reference FILE` (default
+tests/fastattack_reference.json, digits only). `--save-reference FILE` writes the
+per-example verdicts of both AutoAttacks (for tests/test_fastattack_strength.py). Run under
+`nice -n 10` on a shared machine:
     .venv/bin/python benchmarks/fast_audit.py --aa100 [--sweep] [--cases digits_pgd,cifar]
 """
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -47,7 +51,13 @@ CASES = (
     ("cifar", "linf", 6 / 255),
     ("cifar", "l2", 0.75),
 )
-SWEEP = (0.0, 0.05, 0.1, 0.15, 0.2)
+SWEEPS = {
+    ("digits", "linf"): (0.0, 0.05, 0.1, 0.15, 0.2),
+    ("digits", "l2"): (0.0, 0.25, 0.5, 0.75, 1.0),
+    ("cifar", "linf"): (0.0, 2 / 255, 4 / 255, 6 / 255, 8 / 255),
+    ("cifar", "l2"): (0.0, 0.25, 0.5, 0.75, 1.0),
+}
+STORED = Path(__file__).resolve().parent.parent / "tests" / "fastattack_reference.json"
 
 
 def digits(device: str, n: int) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
@@ -70,26 +80,100 @@ def ours(module, x, y, indices, norm: str, eps: float):
     return seconds, (~result.found).cpu(), audit.last_seconds, audit.last_rows
 
 
-def sweep_robust(model_name: str, n: int) -> dict[float, float]:
+def sweep_robust(model_path: str, dataset: str, n: int, norm: str, grid) -> dict[float, float]:
     """Robust accuracy per ε through `evaluate`'s path (the sweep), fast audit, checks off."""
     from inspector.core.evaluate import EvaluationRequest, ModelRequest, run_to_end
     from inspector.core.threat import ThreatModel
 
-    threat = ThreatModel(norm="linf", eps=SWEEP, attack="fast", steps=100, seed=0)
-    path = str(DEMO_DIR / f"{model_name}.pt2")
+    threat = ThreatModel(norm=norm, eps=grid, attack="fast", steps=100, seed=0)
     request = EvaluationRequest(
-        (ModelRequest(path),), "digits", threat, limit=n, device="cpu", checks=False
+        (ModelRequest(model_path),), dataset, threat, limit=n, device="cpu", checks=False
     )
     started = time.perf_counter()
     sweep = run_to_end(request).models[0].sweep
-    print(f"  sweep {model_name}: {time.perf_counter() - started:.1f} s for {len(SWEEP)} ε")
+    name = Path(model_path).stem
+    print(f"  sweep {name} {norm}: {time.perf_counter() - started:.1f} s for {len(grid)} ε")
     return {r.eps: r.robust_accuracy for r in sweep.curve()}
+
+
+def cifar_files(net: torch.nn.Module, images: int, folder: Path) -> tuple[str, str]:
+    """The trained synthetic-CIFAR net as a .pt2 program and its test images as an .npz."""
+    example = torch.zeros(2, 3, 32, 32)
+    program = torch.export.export(
+        net.cpu(), (example,), dynamic_shapes=({0: torch.export.Dim("batch", min=1)},)
+    )
+    model = folder / "cifar_synthetic.pt2"
+    torch.export.save(program, str(model))
+    x, y = make_data(images, seed=2)
+    data = folder / "cifar_synthetic.npz"
+    np.savez(data, x=x.numpy(), y=y.numpy())
+    return str(model), str(data)
+
+
+def stored_references(path: Path) -> dict[tuple[str, str, float], tuple[float, float]]:
+    """AutoAttack standard and AA-100 robust accuracy per stored case (a saved reference)."""
+    if not path.is_file():
+        return {}
+    out = {}
+    for name, stored in json.loads(path.read_text()).items():
+        for case in stored["cases"]:
+            share = [c.count("1") / len(c) for c in (case["aa"], case.get("aa100", "")) if c]
+            out[(name, case["norm"], case["eps"])] = (
+                share[0],
+                share[-1] if len(share) > 1 else float("nan"),
+            )
+    return out
+
+
+def report_sweeps(cases, nets, args, references) -> None:
+    """Each case's model and norm swept over its grid; each ε compared with the references."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, norm in sorted({(c[0], c[1]) for c in cases}):
+            if name == "cifar":
+                model_path, dataset = cifar_files(nets["cifar"], args.images, Path(tmp))
+                grid, n = SWEEPS[("cifar", norm)], args.images
+            else:
+                model_path, dataset = str(DEMO_DIR / f"{name}.pt2"), "digits"
+                grid, n = SWEEPS[("digits", norm)], args.digits
+            robust = sweep_robust(model_path, dataset, n, norm, grid)
+            for eps, value in robust.items():
+                ref = next(
+                    (
+                        v
+                        for k, v in references.items()
+                        if k[:2] == (name, norm) and abs(k[2] - eps) < 1e-9
+                    ),
+                    None,
+                )
+                if ref is None:
+                    print(f"    ε={eps:.4g}: sweep {value:.4f}")
+                    continue
+                ok = value <= min(r for r in ref if r == r) + TOLERANCE
+                print(
+                    f"    ε={eps:.4g}: sweep {value:.4f} vs AA {ref[0]:.4f} / AA-100 {ref[1]:.4f}"
+                    f"  {'ok' if ok else 'WEAKER'}",
+                    flush=True,
+                )
+
+
+def network(name: str, device: str) -> torch.nn.Module:
+    """A demo model's module, or the synthetic-CIFAR net trained here."""
+    if name != "cifar":
+        return load_model(str(DEMO_DIR / f"{name}.pt2"), device=device).module
+    started = time.perf_counter()
+    net = trained_net(device=device)
+    print(f"  cifar: trained in {time.perf_counter() - started:.1f} s")
+    return net
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aa100", action="store_true", help="also AutoAttack at 100 iterations")
     parser.add_argument("--sweep", action="store_true", help="also the fast audit in a sweep")
+    parser.add_argument(
+        "--sweep-only", action="store_true", help="only the sweeps, against --reference"
+    )
+    parser.add_argument("--reference", default=str(STORED), help="stored references (JSON)")
     parser.add_argument("--cases", default="", help="comma-separated model names to keep")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
@@ -110,13 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     references: dict[tuple[str, str, float], tuple[float, float]] = {}
     for name, norm, eps in cases:
         if name not in nets:
-            if name == "cifar":
-                started = time.perf_counter()
-                nets[name] = trained_net(device=args.device)
-                print(f"  cifar: trained in {time.perf_counter() - started:.1f} s")
-            else:
-                path = str(DEMO_DIR / f"{name}.pt2")
-                nets[name] = load_model(path, device=args.device).module
+            nets[name] = network(name, args.device)
+        if args.sweep_only:
+            continue
         module = nets[name]
         if name == "cifar":
             x, y = (t.to(args.device) for t in make_data(args.images, seed=2))
@@ -148,18 +228,9 @@ def main(argv: list[str] | None = None) -> None:
         if name != "cifar":
             saved.setdefault(name, {"indices": indices.tolist(), "cases": []})
             saved[name]["cases"].append(entry)
-    if args.sweep:
-        for name in sorted({c[0] for c in cases if c[0] != "cifar" and c[1] == "linf"}):
-            robust = sweep_robust(name, args.digits)
-            for eps, value in robust.items():
-                ref = references.get((name, "linf", eps))
-                if ref is None:
-                    continue
-                ok = value <= min(r for r in ref if r == r) + TOLERANCE
-                print(
-                    f"    ε={eps:g}: sweep {value:.4f} vs AA {ref[0]:.4f} / AA-100 {ref[1]:.4f}"
-                    f"  {'ok' if ok else 'WEAKER'}"
-                )
+    if args.sweep or args.sweep_only:
+        stored = stored_references(Path(args.reference))
+        report_sweeps(cases, nets, args, {**stored, **references})
     if args.save_reference:
         with open(args.save_reference, "w", encoding="utf-8") as f:
             json.dump(saved, f, indent=1)
