@@ -47,6 +47,14 @@ FIRST_PROGRESS = "first progress line"
 PYTHON_M = ["-m", "inspector"]
 # what the `robustness-inspector` script that pip writes does
 CONSOLE_SCRIPT = ["-c", "import sys; from inspector.cli.main import main; sys.exit(main())"]
+# Ctrl-C at a terminal reaches a foreground process whose SIGINT is the default. A test run
+# started in the background (`make test &`, some CI runners) inherits SIGINT ignored, which
+# the CLI rightly leaves alone; the child gets the default back before exec'ing the CLI.
+FOREGROUND = [
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])",
+]
 
 
 def _interrupt(
@@ -55,7 +63,7 @@ def _interrupt(
     """Start the CLI, SIGINT it at `moment` (seconds, or FIRST_PROGRESS), return (rc, stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", QT_QPA_PLATFORM="offscreen")
     proc = subprocess.Popen(
-        [sys.executable, *launcher, *args],
+        [sys.executable, *FOREGROUND, *launcher, *args],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -126,8 +134,12 @@ def test_ctrl_c_through_the_console_script(tmp_path: Path, moment: float) -> Non
 
 @pytest.fixture(autouse=True)
 def _forget_interrupts():
-    """main() in this process records the SIGINTs sent here; later tests must not see them."""
+    """main() in this process records the SIGINTs sent here; later tests must not see them.
+    Python's default SIGINT handler for the test, as at a terminal (see FOREGROUND)."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
+    signal.signal(signal.SIGINT, before)
     interrupts._state.update(interrupted=False, reporting=False)
 
 
