@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 from gui_support import (  # noqa: F401  (fixtures are used by name)
@@ -61,16 +62,10 @@ def test_saved_audit_reopens_to_the_same_view_and_numbers(qtbot, tmp_path):
         == "boundary error"
         for p in shown[:5]
     )
-    # the demo models lie outside the audit's folder: listed, not opened until confirmed
-    assert reopened.models == []
-    dialog = reopened.documents.sources_dialog
-    names = [m.info.name for m in results.models]
-    assert sorted(n for k, n in dialog.confirm_buttons if k == "model") == sorted(names)
-    for name in names:
-        with qtbot.waitSignal(reopened.documents.sourcesChecked, timeout=TIMEOUT):
-            reopened.documents.sources_dialog.confirm_buttons["model", name].click()
+    # the demo models lie outside the audit's folder, but they are the program's own
+    # (resources/demo): found, hash-checked and reopened without asking
     wait_loaded(qtbot, reopened)
-    assert [m.info.name for m in reopened.models] == names
+    assert [m.info.name for m in reopened.models] == [m.info.name for m in results.models]
     assert reopened.dataset is not None and reopened.view.dataset is not None
 
 
@@ -78,13 +73,18 @@ def test_a_changed_model_file_is_reported_and_results_stay_viewable(qtbot, tmp_p
     window = demo_window(qtbot)
     results = run_to_finish(qtbot, window)
     audit = Audit(results=results)
-    moved_model = tmp_path / "model.pt2"
-    shutil.copy(results.models[0].info.path, moved_model)
-    first = results.models[0]
+    folder, elsewhere = tmp_path / "audit", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
     from dataclasses import replace
 
-    audit.results.models[0] = ModelResult(replace(first.info, path=str(moved_model)), first.sweep)
-    path = tmp_path / "a.riaudit"
+    for i, m in enumerate(results.models):  # copies: a stranger's files, not the shipped ones
+        copy = (folder if i == 0 else elsewhere) / Path(m.info.path).name
+        shutil.copy(m.info.path, copy)
+        audit.results.models[i] = ModelResult(replace(m.info, path=str(copy)), m.sweep)
+    first = audit.results.models[0]
+    moved_model = Path(first.info.path)
+    path = folder / "a.riaudit"
     save_audit(path, audit)
     moved_model.write_bytes(moved_model.read_bytes() + b"changed")
 

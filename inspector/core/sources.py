@@ -8,7 +8,9 @@ stay viewable whatever is found: nothing here recomputes anything.
 The paths are data from whoever wrote the file. Given the audit's folder, only files in it
 (or below it, symlinks resolved) are hashed or opened; others are "not checked" until the
 user confirms them. Devices, FIFOs, sockets, system folders and files past the hashing
-bound are never read, confirmed or not (see safe_files.py).
+bound are never read, confirmed or not (see safe_files.py). The one exception is the
+program's own demo models (resources/demo, wherever it is installed): a demo audit saved
+in any folder finds them, still compared by SHA-256.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from inspector.core.data import open_dataset
 from inspector.core.data.base import DatasetInfo
 from inspector.core.data.builtin import is_builtin, parse_tsipras_spec
 from inspector.core.data.files import SPLITS, split_spec
+from inspector.core.demo import DEMO_DIR
 from inspector.core.errors import InspectorError
 from inspector.core.hashing import sha256_bytes, sha256_file
 from inspector.core.models.base import ModelInfo
@@ -100,9 +103,10 @@ def model_status(
     def status(state: str, message: str) -> SourceStatus:
         return SourceStatus("model", info.name, str(path), info.sha256, state, message)
 
-    if system_path(path):
+    shipped = is_inside(path, DEMO_DIR)  # ours, wherever the program is installed
+    if system_path(path) and not shipped:
         return status(REFUSED, f"model {info.name}: {path} is in a system folder: not opened")
-    if not _allowed(path, folder, confirmed):
+    if not (shipped or _allowed(path, folder, confirmed)):
         return status(NOT_CHECKED, f"model {info.name}: {path} {OUTSIDE}; confirm or locate it")
     if not os.path.lexists(path):
         return status(MISSING, f"model {info.name}: {path} is missing; locate the moved file")
