@@ -110,41 +110,45 @@ def cifar_files(net: torch.nn.Module, images: int, folder: Path) -> tuple[str, s
     return str(model), str(data)
 
 
+def _share(verdicts: str) -> float:
+    """Robust accuracy from stored per-example verdicts ("1" = still right)."""
+    return verdicts.count("1") / len(verdicts) if verdicts else float("nan")
+
+
 def stored_references(path: Path) -> dict[tuple[str, str, float], tuple[float, float]]:
     """AutoAttack standard and AA-100 robust accuracy per stored case (a saved reference)."""
     if not path.is_file():
         return {}
-    out = {}
-    for name, stored in json.loads(path.read_text()).items():
-        for case in stored["cases"]:
-            share = [c.count("1") / len(c) for c in (case["aa"], case.get("aa100", "")) if c]
-            out[(name, case["norm"], case["eps"])] = (
-                share[0],
-                share[-1] if len(share) > 1 else float("nan"),
-            )
-    return out
+    return {
+        (name, case["norm"], case["eps"]): (_share(case["aa"]), _share(case.get("aa100", "")))
+        for name, stored in json.loads(path.read_text()).items()
+        for case in stored["cases"]
+    }
+
+
+def reference_at(references, name: str, norm: str, eps: float) -> tuple[float, float] | None:
+    """The references of one model and norm at the grid ε (float keys, compared loosely)."""
+    for (model, their_norm, their_eps), values in references.items():
+        if (model, their_norm) == (name, norm) and abs(their_eps - eps) < 1e-9:
+            return values
+    return None
 
 
 def report_sweeps(cases, nets, args, references) -> None:
     """Each case's model and norm swept over its grid; each ε compared with the references."""
     with tempfile.TemporaryDirectory() as tmp:
-        for name, norm in sorted({(c[0], c[1]) for c in cases}):
+        pairs = sorted({(c[0], c[1]) for c in cases})
+        if any(name == "cifar" for name, _ in pairs):  # exported once, swept per norm
+            cifar_model, cifar_data = cifar_files(nets["cifar"], args.images, Path(tmp))
+        for name, norm in pairs:
             if name == "cifar":
-                model_path, dataset = cifar_files(nets["cifar"], args.images, Path(tmp))
-                grid, n = SWEEPS[("cifar", norm)], args.images
+                model_path, dataset, n = cifar_model, cifar_data, args.images
             else:
-                model_path, dataset = str(DEMO_DIR / f"{name}.pt2"), "digits"
-                grid, n = SWEEPS[("digits", norm)], args.digits
+                model_path, dataset, n = str(DEMO_DIR / f"{name}.pt2"), "digits", args.digits
+            grid = SWEEPS[("cifar" if name == "cifar" else "digits", norm)]
             robust = sweep_robust(model_path, dataset, n, norm, grid)
             for eps, value in robust.items():
-                ref = next(
-                    (
-                        v
-                        for k, v in references.items()
-                        if k[:2] == (name, norm) and abs(k[2] - eps) < 1e-9
-                    ),
-                    None,
-                )
+                ref = reference_at(references, name, norm, eps)
                 if ref is None:
                     print(f"    ε={eps:.4g}: sweep {value:.4f}")
                     continue
@@ -229,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
             saved.setdefault(name, {"indices": indices.tolist(), "cases": []})
             saved[name]["cases"].append(entry)
     if args.sweep or args.sweep_only:
-        stored = stored_references(Path(args.reference))
+        # stored verdicts hold for their own digits (360 stratified) only
+        stored = stored_references(Path(args.reference)) if args.digits == DIGITS else {}
         report_sweeps(cases, nets, args, {**stored, **references})
     if args.save_reference:
         with open(args.save_reference, "w", encoding="utf-8") as f:

@@ -86,9 +86,15 @@ def _resolved(path: str, folder: Path | None) -> Path:
     return found if found.is_absolute() or folder is None else folder / found
 
 
+def _shipped(path: Path) -> bool:
+    """One of the program's own demo files, wherever the program is installed."""
+    return is_inside(path, DEMO_DIR)
+
+
 def _allowed(path: Path, folder: Path | None, confirmed: frozenset[str]) -> bool:
-    """May this path be looked at without asking? In the audit's folder, or confirmed."""
-    return folder is None or str(path) in confirmed or is_inside(path, folder)
+    """May this path be looked at without asking? In the audit's folder, confirmed, or one
+    of the program's own demo files."""
+    return folder is None or str(path) in confirmed or is_inside(path, folder) or _shipped(path)
 
 
 def _short(sha: str) -> str:
@@ -103,10 +109,9 @@ def model_status(
     def status(state: str, message: str) -> SourceStatus:
         return SourceStatus("model", info.name, str(path), info.sha256, state, message)
 
-    shipped = is_inside(path, DEMO_DIR)  # ours, wherever the program is installed
-    if system_path(path) and not shipped:
+    if system_path(path) and not _shipped(path):  # a system-wide install holds the demo
         return status(REFUSED, f"model {info.name}: {path} is in a system folder: not opened")
-    if not (shipped or _allowed(path, folder, confirmed)):
+    if not _allowed(path, folder, confirmed):
         return status(NOT_CHECKED, f"model {info.name}: {path} {OUTSIDE}; confirm or locate it")
     if not os.path.lexists(path):
         return status(MISSING, f"model {info.name}: {path} is missing; locate the moved file")
