@@ -326,3 +326,23 @@ def test_report_saliency_uses_the_windows_colours():
     assert image.shape == (3, 8, 8)
     expected = colormap(np.abs(values) / robust_scale(np.abs(values)), signed=False) / 255.0
     np.testing.assert_allclose(np.moveaxis(image, 0, -1), expected, atol=1e-6)
+
+
+def test_a_demo_audit_reopens_with_its_models_and_a_screenshot_exits_cleanly(evaluation, tmp_path):
+    """`gui AUDIT --screenshot`: the audit (in a temporary folder) reopens with the shipped
+    demo models, whose maps of the selected example are computed; the screenshot waits for
+    them, so quitting leaves no worker behind (it once printed a Qt traceback at exit)."""
+    _, _, audit_path = evaluation
+    shot = tmp_path / "audit.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector", "gui", str(audit_path), "--screenshot", str(shot)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Error calling" not in done.stderr, done.stderr
+    assert f"screenshot written to {shot}" in done.stdout
+    assert shot.stat().st_size > 10_000

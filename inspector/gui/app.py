@@ -187,16 +187,31 @@ def _when_loaded(window, then: Callable[[], None]) -> None:
     window.loader.idle.connect(once)
 
 
+def _when_settled(window, then: Callable[[], None], waited_ms: int = 0) -> None:
+    """Call `then` once the selected example's saliency maps and scores have arrived (at
+    most 30 s): a screenshot shows them, and quitting never leaves their worker running."""
+    from PySide6.QtCore import QTimer
+
+    if window.detail.saliency.busy and waited_ms < 30_000:
+        QTimer.singleShot(200, lambda: _when_settled(window, then, waited_ms + 200))
+    else:
+        then()
+
+
 def _screenshot_when_loaded(app, window, options: GuiOptions, exit_code: dict) -> None:
     """`gui --screenshot PATH` without --run: the window once its files are open, then exit."""
+    from PySide6.QtCore import QTimer
 
     def load_failed(_job, message: str, _details: str) -> None:
         print(f"robustness-inspector: error: {message}", file=sys.stderr)
         exit_code["code"] = 2
 
-    def shoot() -> None:
+    def save_and_quit() -> None:
         _save_screenshot(window, options.screenshot)
         app.quit()
+
+    def shoot() -> None:  # a reopened audit's models compute the selected example's maps
+        QTimer.singleShot(200, lambda: _when_settled(window, save_and_quit))
 
     def failed(message: str, _details: str = "") -> None:
         load_failed(None, message, _details)
@@ -275,22 +290,12 @@ def _automate(app, window, options: GuiOptions, exit_code: dict) -> None:
     """After the run: screenshot, print where it is, quit; a failure exits with code 2."""
     from PySide6.QtCore import QTimer
 
-    waited = {"ms": 0}
-
-    def finish(_results=None) -> None:
-        QTimer.singleShot(200, when_settled)
-
-    def when_settled() -> None:
-        """Let the saliency maps and scores of the selected example arrive (up to 30 s)."""
-        if window.detail.saliency.busy and waited["ms"] < 30_000:
-            waited["ms"] += 200
-            QTimer.singleShot(200, when_settled)
-        else:
-            save_and_quit()
-
     def save_and_quit() -> None:
         _save_screenshot(window, options.screenshot)
         app.quit()
+
+    def finish(_results=None) -> None:
+        QTimer.singleShot(200, lambda: _when_settled(window, save_and_quit))
 
     def failed(message: str, _details: str = "") -> None:
         print(f"robustness-inspector: error: {message}", file=sys.stderr)
